@@ -1,0 +1,129 @@
+"""Clean stage: labelled blocks -> the article body in text, markdown, JSON or HTML.
+
+`Cleaner` ties the stages together (decode -> segment -> features/model -> clean) and
+is what callers reuse: it holds one model and nothing else, so it is cheap to keep
+around in a scraper and safe to share between threads.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .decode import HtmlInput, parse
+from .model import LABELS, Model, default_model
+from .segment import HEADINGS, Block, page_title, segment
+
+KEEP_DEFAULT = frozenset({"content"})
+
+
+@dataclass
+class Page:
+    """A cleaned page: every block labelled, and the kept ones as the article."""
+
+    title: str
+    blocks: list[Block]
+    url: str | None = None
+    keep: frozenset[str] = field(default=KEEP_DEFAULT)
+
+    @property
+    def content_blocks(self) -> list[Block]:
+        return [b for b in self.blocks if b.label in self.keep]
+
+    @property
+    def text(self) -> str:
+        """The article body as plain text, paragraphs separated by a blank line."""
+        return "\n\n".join(b.text for b in self.content_blocks)
+
+    def to_markdown(self) -> str:
+        """Headings as #, list items as -, quotes as >, the rest as paragraphs."""
+        out: list[str] = []
+        blocks = self.content_blocks
+        if self.title and not any(b.tag in HEADINGS for b in blocks[:3]):
+            out.append(f"# {self.title}")
+        for b in blocks:
+            text = b.text
+            if b.tag in HEADINGS:
+                text = "#" * int(b.tag[1]) + " " + text
+            elif b.tag == "li":
+                text = "- " + text
+            elif b.tag == "pre":
+                text = "```\n" + text + "\n```"
+            if "blockquote" in b.ancestor_tags or b.tag == "blockquote":
+                text = "> " + text
+            out.append(text)
+        return "\n\n".join(out) + ("\n" if out else "")
+
+    def to_html(self) -> str:
+        """A minimal, safe HTML document holding only the kept blocks."""
+        parts = [
+            "<!DOCTYPE html>",
+            '<html><head><meta charset="utf-8">',
+            f"<title>{html_lib.escape(self.title)}</title></head><body><article>",
+        ]
+        for b in self.content_blocks:
+            tag = b.tag if b.tag in HEADINGS or b.tag in ("blockquote", "pre") else "p"
+            if tag == "p" and "blockquote" in b.ancestor_tags:
+                tag = "blockquote"
+            if b.tag == "li":
+                parts.append(f"<ul><li>{html_lib.escape(b.text)}</li></ul>")
+            else:
+                parts.append(f"<{tag}>{html_lib.escape(b.text)}</{tag}>")
+        parts.append("</article></body></html>")
+        return "\n".join(parts) + "\n"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: title, text and every block with its label and confidence."""
+        return {
+            "title": self.title,
+            "url": self.url,
+            "text": self.text,
+            "blocks": [
+                {
+                    "text": b.text,
+                    "label": b.label,
+                    "confidence": round(b.confidence, 4),
+                    "tag": b.tag,
+                    "xpath": b.xpath,
+                    **({"why": b.why} if b.why else {}),
+                }
+                for b in self.blocks
+            ],
+        }
+
+
+class Cleaner:
+    """Reusable cleaner: loads its model once, then cleans page after page."""
+
+    def __init__(
+        self,
+        model: Model | str | Path | None = None,
+        keep: frozenset[str] | set[str] | None = None,
+        explain: bool = False,
+    ) -> None:
+        if model is None:
+            model = default_model()
+        elif isinstance(model, (str, Path)):
+            model = Model.load(model)
+        self.model = model
+        keep = frozenset(keep) if keep else KEEP_DEFAULT
+        unknown = keep - set(LABELS)
+        if unknown:
+            raise ValueError(f"unknown labels to keep: {sorted(unknown)}; known: {LABELS}")
+        self.keep = keep
+        self.explain = explain
+
+    def clean(self, html: HtmlInput, url: str | None = None) -> Page:
+        """Label every block of one page and return it as a `Page`."""
+        root = parse(html)
+        blocks = segment(root)
+        self.model.label_blocks(blocks, explain=self.explain)
+        title = page_title(root) if root is not None else ""
+        return Page(title=title, blocks=blocks, url=url, keep=self.keep)
+
+
+def clean(html: HtmlInput, url: str | None = None) -> Page:
+    """Clean one page with the default model (loaded once per process)."""
+    return Cleaner().clean(html, url=url)

@@ -1,0 +1,177 @@
+"""Feature stage: a page's blocks -> one sparse feature dict per block.
+
+A block is judged by three kinds of evidence, as in dragnet and jusText:
+- its own text (length, links, punctuation, the words of short blocks, which is where
+  "Related:", "Donate" and "1,234 views" live);
+- its markup (tag, class/id tokens of itself, its parent and its ancestors);
+- its context (neighbours, the nearest heading above it, and whether it sits in the
+  container that holds most of the page's running text).
+Features are plain ``dict[str, float]`` so that the estimator can name what it used.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+
+from .segment import HEADINGS, Block
+
+_WORD = re.compile(r"\w+")
+_SENT_END = ("." , "!", "?", '"', "”", "»", "“", ")", "…", ":")
+_CONTAINER_TAGS = ("nav", "footer", "header", "aside", "article", "main", "form", "li",
+                   "table", "blockquote", "figure", "ul", "ol", "a", "section", "menu",
+                   "button", "label")  # fmt: skip
+SHORT_WORDS = 12  # blocks up to this many words contribute their words as features
+_DIGIT = re.compile(r"\d")
+
+
+def _text_stats(text: str) -> tuple[list[str], dict[str, float]]:
+    words = _WORD.findall(text.lower())
+    n_chars = len(text)
+    n_words = len(words)
+    stats = {
+        "len": math.log1p(n_chars) / 8.0,
+        "words": math.log1p(n_words) / 6.0,
+        "punct": sum(text.count(c) for c in ".,;!?") / max(n_words, 1),
+        "commas": math.log1p(text.count(",")) / 3.0,
+        "digits": len(_DIGIT.findall(text)) / max(n_chars, 1),
+        "avg_word": min(sum(map(len, words)) / max(n_words, 1), 15.0) / 10.0,
+        "short_words": sum(1 for w in words if len(w) <= 3) / max(n_words, 1),
+        "ends_sentence": 1.0 if text.rstrip().endswith(_SENT_END) else 0.0,
+        "ends_colon": 1.0 if text.rstrip().endswith(":") else 0.0,
+        "titlecase": sum(1 for w in text.split() if w[:1].isupper()) / max(n_words, 1),
+        "paren": 1.0 if text.startswith("(") and text.endswith(")") else 0.0,
+    }
+    return words, stats
+
+
+def _best_container(blocks: Sequence[Block]) -> str:
+    """The xpath of the element whose paragraphs hold the most running text.
+
+    Like readability: credit each prose-like block's text to its parent and (half) to
+    its grandparent, then take the best-scored element.
+    """
+    scores: dict[str, float] = {}
+    for b in blocks:
+        n = len(b.text)
+        if n < 60 or b.link_density > 0.3:
+            continue
+        parent = b.xpath.rsplit("/", 1)[0]
+        grand = parent.rsplit("/", 1)[0]
+        credit = min(n, 1200) * (1.0 + b.text.count(",") * 0.1)
+        scores[parent] = scores.get(parent, 0.0) + credit
+        scores[grand] = scores.get(grand, 0.0) + credit / 2
+    if not scores:
+        return ""
+    return max(scores.items(), key=lambda kv: kv[1])[0]
+
+
+def page_features(blocks: Sequence[Block]) -> list[dict[str, float]]:
+    """Features for every block of one page, own plus context."""
+    n = len(blocks)
+    if n == 0:
+        return []
+    own: list[dict[str, float]] = []
+    words_of: list[list[str]] = []
+    for b in blocks:
+        words, stats = _text_stats(b.text)
+        stats["link_density"] = b.link_density
+        stats["links"] = math.log1p(b.n_links) / 3.0
+        stats["depth"] = min(b.depth, 40) / 20.0
+        words_of.append(words)
+        own.append(stats)
+
+    max_len = max(len(b.text) for b in blocks)
+    total_len = sum(len(b.text) for b in blocks)
+    best = _best_container(blocks)
+    best_depth = best.count("/")
+    in_best = [bool(best) and (b.xpath + "/").startswith(best + "/") for b in blocks]
+    # distance (in blocks) to the nearest block inside the best container
+    dist = [n] * n
+    last = -n
+    for i in range(n):
+        if in_best[i]:
+            last = i
+        dist[i] = i - last
+    last = 2 * n
+    for i in range(n - 1, -1, -1):
+        if in_best[i]:
+            last = i
+        dist[i] = min(dist[i], last - i)
+    first_best = in_best.index(True) if any(in_best) else n
+    last_best = n - 1 - in_best[::-1].index(True) if any(in_best) else -1
+
+    feats: list[dict[str, float]] = []
+    heading_words: list[str] = []
+    heading_at = -100
+    for i, b in enumerate(blocks):
+        f = dict(own[i])
+        words = words_of[i]
+        f["pos"] = i / n
+        f["rel_len"] = len(b.text) / max_len
+        f["share"] = len(b.text) / total_len
+        f["tag=" + b.tag] = 1.0
+        for t in _CONTAINER_TAGS:
+            if t in b.ancestor_tags:
+                f["in=" + t] = 1.0
+        for t in b.own_tokens:
+            f["own=" + t] = 1.0
+        for t in b.parent_tokens:
+            f["par=" + t] = 1.0
+        for t in b.ancestor_tokens:
+            f["anc=" + t] = 1.0
+        for t in b.inline_tokens:
+            f["inl=" + t] = 1.0
+        if len(words) <= SHORT_WORDS:
+            for w in words:
+                f["w=" + ("0" if w.isdigit() else w)] = 1.0
+        else:
+            f["long"] = 1.0
+        if words:
+            f["first=" + ("0" if words[0].isdigit() else words[0])] = 1.0
+        # the heading a block sits under says what kind of box it is in
+        if i - heading_at <= 12:
+            for w in heading_words:
+                f["sect=" + w] = 1.0
+        # main-container evidence
+        f["in_best"] = 1.0 if in_best[i] else 0.0
+        f["best_dist"] = math.log1p(dist[i]) / 5.0
+        f["before_best"] = 1.0 if i < first_best else 0.0
+        f["after_best"] = 1.0 if i > last_best else 0.0
+        if best:
+            common = _common_depth(b.xpath, best)
+            f["best_common"] = common / max(best_depth, 1)
+        # neighbours
+        for off in (-2, -1, 1, 2):
+            j = i + off
+            key = f"n{off:+d}_"
+            if 0 <= j < n:
+                o = own[j]
+                f[key + "len"] = o["len"]
+                f[key + "link"] = o["link_density"]
+                f[key + "end"] = o["ends_sentence"]
+                if abs(off) == 1:
+                    f[key + "tag=" + blocks[j].tag] = 1.0
+                    f[key + "best"] = 1.0 if in_best[j] else 0.0
+            else:
+                f[key + "none"] = 1.0
+        lo, hi = max(0, i - 3), min(n, i + 4)
+        f["win_len"] = sum(own[j]["len"] for j in range(lo, hi)) / (hi - lo)
+        f["win_link"] = sum(own[j]["link_density"] for j in range(lo, hi)) / (hi - lo)
+        if b.tag in HEADINGS or (len(words) <= 6 and b.text.rstrip().endswith(":")):
+            heading_words = words[:6]
+            heading_at = i
+        feats.append(f)
+    return feats
+
+
+def _common_depth(a: str, b: str) -> int:
+    """Number of xpath steps two paths share from the root."""
+    sa, sb = a.split("/"), b.split("/")
+    k = 0
+    for x, y in zip(sa, sb, strict=False):
+        if x != y:
+            break
+        k += 1
+    return max(k - 1, 0)

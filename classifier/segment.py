@@ -1,0 +1,230 @@
+"""Segment stage: an lxml tree -> the page's text blocks, in document order.
+
+A block is the text that a reader sees as one unit: a paragraph, heading, list item,
+table cell, or a run of loose text between two block-level elements. Inline markup
+(links, emphasis, spans) stays inside its block; ``<br><br>`` starts a new paragraph.
+Each block remembers where it sits (tag, xpath, depth, class/id tokens of itself and
+its ancestors) because *where* a block is says as much about it as *what* it says.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+# Elements whose content a reader never sees as text.
+SKIP_TAGS = frozenset(
+    {
+        "script", "style", "noscript", "template", "svg", "math", "iframe", "object",
+        "embed", "canvas", "head", "select", "datalist", "audio", "video", "map",
+    }
+)  # fmt: skip
+# Elements that end the current block and start a new one.
+BLOCK_TAGS = frozenset(
+    {
+        "address", "article", "aside", "blockquote", "body", "center", "dd", "details",
+        "dialog", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form",
+        "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "html", "li", "main", "nav",
+        "ol", "p", "pre", "section", "summary", "table", "tbody", "thead", "tfoot", "td",
+        "th", "tr", "ul", "caption", "legend", "menu", "frameset", "frame", "hgroup",
+        "search", "textarea", "option",
+    }
+)  # fmt: skip
+HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+_TOKEN_SPLIT = re.compile(r"[^a-z0-9]+")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_MAX_DEPTH = 250  # below this depth we flatten the subtree instead of recursing
+
+
+@dataclass(slots=True)
+class Block:
+    """One text block of a page; `label`/`confidence` are filled in by the model."""
+
+    text: str
+    tag: str
+    xpath: str
+    depth: int
+    index: int
+    link_chars: int
+    n_links: int
+    own_tokens: tuple[str, ...]
+    parent_tokens: tuple[str, ...]
+    ancestor_tokens: frozenset[str]
+    ancestor_tags: frozenset[str]
+    inline_tokens: tuple[str, ...] = ()
+    gold: str | None = None  # from an authored page's data-label; never a feature
+    label: str = "content"
+    confidence: float = 1.0
+    why: list[str] = field(default_factory=list)
+
+    @property
+    def link_density(self) -> float:
+        return self.link_chars / max(len(self.text), 1)
+
+
+@dataclass(slots=True)
+class _Ctx:
+    """What every block opened inside an element inherits from it."""
+
+    tag: str
+    path: str
+    depth: int
+    own: tuple[str, ...]
+    parent: tuple[str, ...]
+    ancestors: frozenset[str]
+    tags: frozenset[str]
+    gold: str | None
+
+
+def attr_tokens(el: etree._Element) -> tuple[str, ...]:
+    """Class/id/role/itemprop of an element as lowercase word tokens (camelCase split)."""
+    raw = " ".join(
+        v for v in (el.get("class"), el.get("id"), el.get("role"), el.get("itemprop")) if v
+    )
+    if not raw:
+        return ()
+    raw = _CAMEL.sub(" ", raw).lower()
+    return tuple(t for t in _TOKEN_SPLIT.split(raw) if len(t) > 1 and not t.isdigit())
+
+
+def _hidden(el: etree._Element) -> bool:
+    if el.get("hidden") is not None:
+        return True
+    style = el.get("style")
+    return bool(style and _HIDDEN_STYLE.search(style))
+
+
+class _Segmenter:
+    """One pass over the tree, flushing a block whenever a block boundary is crossed."""
+
+    def __init__(self) -> None:
+        self.blocks: list[Block] = []
+        self.parts: list[str] = []
+        self.link_chars = 0
+        self.n_links = 0
+        self.link_depth = 0
+        self.last_br = False
+        self.inline: list[str] = []
+
+    def add(self, text: str | None) -> None:
+        if not text:
+            return
+        self.parts.append(text)
+        if self.link_depth:
+            self.link_chars += len(text.strip())
+        if not text.isspace():
+            self.last_br = False
+
+    def flush(self, ctx: _Ctx) -> None:
+        if not self.parts:
+            return
+        text = " ".join("".join(self.parts).split())
+        if text:
+            self.blocks.append(
+                Block(
+                    text=text,
+                    tag=ctx.tag,
+                    xpath=ctx.path,
+                    depth=ctx.depth,
+                    index=len(self.blocks),
+                    link_chars=min(self.link_chars, len(text)),
+                    n_links=self.n_links,
+                    own_tokens=ctx.own,
+                    parent_tokens=ctx.parent,
+                    ancestor_tokens=ctx.ancestors,
+                    ancestor_tags=ctx.tags,
+                    inline_tokens=tuple(self.inline),
+                    gold=ctx.gold,
+                )
+            )
+        self.parts = []
+        self.link_chars = 0
+        self.n_links = 0
+        self.inline = []
+
+    def walk(self, el: etree._Element, ctx: _Ctx, path: str) -> None:
+        tag = el.tag
+        if not isinstance(tag, str):  # comment / PI that survived the parser
+            self.add(el.tail)
+            return
+        tag = tag.lower()
+        if tag in SKIP_TAGS or _hidden(el):
+            self.add(el.tail)
+            return
+        if tag == "br":
+            if self.last_br:
+                self.flush(ctx)
+            else:
+                self.add("\n")
+            self.last_br = True
+            self.add(el.tail)
+            return
+        is_block = tag in BLOCK_TAGS
+        inner = ctx
+        if is_block:
+            self.flush(ctx)
+            own = attr_tokens(el)
+            inner = _Ctx(
+                tag=tag,
+                path=path,
+                depth=ctx.depth + 1,
+                own=own,
+                parent=ctx.own,
+                ancestors=ctx.ancestors.union(ctx.own) if ctx.own else ctx.ancestors,
+                tags=ctx.tags | {ctx.tag},
+                gold=el.get("data-label") or ctx.gold,
+            )
+        else:
+            if el.get("class") or el.get("id"):
+                self.inline.extend(attr_tokens(el))
+            if el.get("data-label"):
+                inner = _Ctx(
+                    ctx.tag, ctx.path, ctx.depth, ctx.own, ctx.parent, ctx.ancestors, ctx.tags,
+                    el.get("data-label"),
+                )  # fmt: skip
+        is_link = tag == "a"
+        if is_link:
+            self.link_depth += 1
+            self.n_links += 1
+        self.add(el.text)
+        if inner.depth > _MAX_DEPTH:
+            self.add(" ".join(el.itertext()))
+        else:
+            counts: dict[str, int] = {}
+            for child in el:
+                ctag = child.tag if isinstance(child.tag, str) else "node()"
+                n = counts.get(ctag, 0) + 1
+                counts[ctag] = n
+                self.walk(child, inner, f"{path}/{ctag}[{n}]")
+        if is_link:
+            self.link_depth -= 1
+        if is_block:
+            self.flush(inner)
+        self.add(el.tail)
+
+
+def page_title(root: etree._Element) -> str:
+    """The page's title: og:title, else <title>, else the first <h1>."""
+    for xp in ('//meta[@property="og:title"]/@content', "//title//text()", "//h1//text()"):
+        found = root.xpath(xp)
+        text = " ".join(" ".join(str(t) for t in found[:20]).split()) if found else ""
+        if text:
+            return text
+    return ""
+
+
+def segment(root: etree._Element | None) -> list[Block]:
+    """Split a parsed page into blocks in document order (empty list for no page)."""
+    if root is None:
+        return []
+    body = root.find("body")
+    start = body if body is not None else root
+    seg = _Segmenter()
+    ctx = _Ctx("html", "/html", 0, (), (), frozenset(), frozenset(), None)
+    tag = start.tag if isinstance(start.tag, str) else "html"
+    seg.walk(start, ctx, "/html/body" if tag == "body" else "/html")
+    seg.flush(ctx)
+    return seg.blocks

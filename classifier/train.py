@@ -1,0 +1,363 @@
+"""Train stage: labelled pages -> a block table -> a fitted, evaluated, saved model.
+
+Data: our authored pages (``training_data/pages``, labels inline as ``data-label``)
+plus any corpora in the ``../shared/corpora`` layout, labelled by gold alignment and
+by stored hand labels. Evaluation holds out whole sites (domains), so a template the
+model memorised never inflates its test score. Same data + same seed -> same model.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import platform
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from joblib import Parallel, delayed
+from sklearn.feature_extraction import DictVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import MaxAbsScaler
+
+from .decode import parse
+from .features import page_features
+from .labels import StoredLabel, load_stored_labels, page_labels
+from .model import LABELS, Model
+from .segment import segment
+
+REPO = Path(__file__).resolve().parent.parent
+TRAINING_DATA = REPO / "training_data"
+SHARED_CORPORA = REPO.parent / "shared" / "corpora"
+DEFAULT_CORPORA = ("web2026-dev", "trafilatura-dev", "dragnet", "googlenews", "cleaneval",
+                   "cleanportaleval", "readability-tests")  # fmt: skip
+MIN_DF = 3  # a feature seen on fewer blocks than this is noise, not signal
+SPECIAL_WEIGHT = 8.0  # rare labels would drown among a million content/boilerplate blocks
+TEST_FOLDS = 5  # 1 in 5 sites is held out
+
+
+@dataclass
+class PageSpec:
+    """Where one training page comes from; cheap to send to a worker process."""
+
+    corpus: str
+    page_id: str
+    path: Path
+    gold: dict
+    group: str
+
+
+@dataclass
+class Chunk:
+    """Vectorised blocks of a few pages, with a chunk-local feature vocabulary."""
+
+    X: sp.csr_matrix
+    names: list[str]
+    meta: pd.DataFrame
+
+
+def site_of(spec_url: str | None, corpus: str, page_id: str) -> str:
+    """The group a page belongs to for the site-disjoint split."""
+    if spec_url:
+        host = (urlsplit(spec_url).hostname or "").lower()
+        if host.startswith("www."):
+            host = host[4:]
+        if host:
+            return host
+    return f"{corpus}:{page_id}"
+
+
+def is_test_site(group: str, seed: int) -> bool:
+    digest = hashlib.sha1(f"{seed}:{group}".encode()).hexdigest()
+    return int(digest[:8], 16) % TEST_FOLDS == 0
+
+
+def authored_pages(root: Path = TRAINING_DATA / "pages") -> list[PageSpec]:
+    """Our own example pages; their labels are inline."""
+    return [
+        PageSpec("authored", p.stem, p, {"id": p.stem}, f"authored:{p.stem}")
+        for p in sorted(root.glob("*.html"))
+    ]
+
+
+def corpus_pages(corpus_dir: Path) -> list[PageSpec]:
+    """Pages of one corpus in the shared layout that have a gold row."""
+    specs = []
+    gold_path = corpus_dir / "gold.jsonl"
+    for line in gold_path.read_text(encoding="utf-8").split("\n"):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        pid = str(row["id"])
+        path = corpus_dir / "pages" / f"{pid}.html.gz"
+        if path.is_file():
+            group = site_of(row.get("url"), corpus_dir.name, pid)
+            specs.append(PageSpec(corpus_dir.name, pid, path, row, group))
+    return specs
+
+
+def _read(path: Path) -> bytes:
+    data = path.read_bytes()
+    return gzip.decompress(data) if path.suffix == ".gz" else data
+
+
+def _vectorise_chunk(
+    specs: Sequence[PageSpec], stored: dict[tuple[str, str, str], StoredLabel]
+) -> Chunk:
+    """Segment, featurise and label a few pages (runs in a worker process)."""
+    vocab: dict[str, int] = {}
+    indices: list[int] = []
+    data: list[float] = []
+    indptr = [0]
+    rows: list[tuple] = []
+    for spec in specs:
+        blocks = segment(parse(_read(spec.path)))
+        if spec.corpus == "authored":
+            labels: list[str | None] = [b.gold or "boilerplate" for b in blocks]
+            sources = ["authored"] * len(blocks)
+        else:
+            labels, sources = page_labels(spec.corpus, spec.gold, blocks, stored)
+        for i, feats in enumerate(page_features(blocks)):
+            if labels[i] is None:
+                continue
+            for name, value in feats.items():
+                j = vocab.get(name)
+                if j is None:
+                    j = vocab[name] = len(vocab)
+                indices.append(j)
+                data.append(value)
+            indptr.append(len(indices))
+            rows.append((spec.corpus, spec.page_id, spec.group, i, labels[i], sources[i]))
+    X = sp.csr_matrix(
+        (np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int64), indptr),
+        shape=(len(rows), len(vocab)),
+    )
+    meta = pd.DataFrame(rows, columns=["corpus", "page", "group", "block", "label", "source"])
+    return Chunk(X, list(vocab), meta)
+
+
+def build_table(
+    specs: Sequence[PageSpec],
+    stored: dict[tuple[str, str, str], StoredLabel],
+    n_jobs: int = 2,
+    chunk_size: int = 40,
+    progress: bool = True,
+) -> tuple[sp.csr_matrix, list[str], pd.DataFrame]:
+    """All labelled blocks of all pages as (X, feature names, meta table)."""
+    chunks_specs = [specs[i : i + chunk_size] for i in range(0, len(specs), chunk_size)]
+    jobs = (delayed(_vectorise_chunk)(c, stored) for c in chunks_specs)
+    results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
+    vocab: dict[str, int] = {}
+    mats, metas = [], []
+    for chunk in _progress(results, len(chunks_specs), "pages -> blocks", progress):
+        mapping = np.array([vocab.setdefault(n, len(vocab)) for n in chunk.names], dtype=np.int64)
+        X = chunk.X
+        X = sp.csr_matrix(
+            (X.data, mapping[X.indices] if len(mapping) else X.indices, X.indptr),
+            shape=(X.shape[0], max(len(vocab), 1)),
+        )
+        mats.append(X)
+        metas.append(chunk.meta)
+    width = max(len(vocab), 1)
+    X = sp.vstack([sp.csr_matrix((m.data, m.indices, m.indptr), shape=(m.shape[0], width))
+                   for m in mats], format="csr") if mats else sp.csr_matrix((0, width))  # fmt: skip
+    meta = pd.concat(metas, ignore_index=True) if metas else pd.DataFrame(
+        columns=["corpus", "page", "group", "block", "label", "source"]
+    )
+    return X, list(vocab), meta
+
+
+def _progress(items: Iterable, total: int, what: str, enabled: bool) -> Iterable:
+    """A progress bar on stderr (rich, which typer brings) or nothing."""
+    if not enabled:
+        yield from items
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=False, console=None) as bar:
+        task = bar.add_task(what, total=total)
+        for item in items:
+            yield item
+            bar.advance(task)
+
+
+def prune(X: sp.csr_matrix, names: list[str], min_df: int) -> tuple[sp.csr_matrix, list[str]]:
+    """Drop features seen on fewer than `min_df` blocks (keeps the model small)."""
+    df = np.asarray((X != 0).sum(axis=0)).ravel()
+    keep = np.flatnonzero(df >= min_df)
+    return X[:, keep].tocsr(), [names[j] for j in keep]
+
+
+def make_pipeline(names: list[str], seed: int, C: float = 1.0) -> Pipeline:
+    """The estimator: a fixed-vocabulary DictVectorizer, scaling, logistic regression."""
+    vec = DictVectorizer(dtype=np.float64)
+    vec.feature_names_ = list(names)
+    vec.vocabulary_ = {n: j for j, n in enumerate(names)}
+    clf = LogisticRegression(C=C, max_iter=300, random_state=seed)
+    return Pipeline([("vec", vec), ("scale", MaxAbsScaler()), ("clf", clf)])
+
+
+def fit_pipeline(pipe: Pipeline, X: sp.csr_matrix, y: np.ndarray) -> Pipeline:
+    """Fit the scaler and classifier on an already vectorised matrix."""
+    weights = np.where(np.isin(y, ["content", "boilerplate"]), 1.0, SPECIAL_WEIGHT)
+    Xs = pipe.named_steps["scale"].fit_transform(X)
+    pipe.named_steps["clf"].fit(Xs, y, sample_weight=weights)
+    return pipe
+
+
+def block_report(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
+    """Per-label precision/recall/F1/support and the confusion matrix."""
+    labels = [lab for lab in LABELS if lab in set(y_true) | set(y_pred)]
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    per = {
+        lab: {"precision": round(float(p[i]), 4), "recall": round(float(r[i]), 4),
+              "f1": round(float(f[i]), 4), "support": int(s[i])}
+        for i, lab in enumerate(labels)
+    }  # fmt: skip
+    cm = confusion_matrix(y_true, y_pred, labels=labels)
+    return {"per_label": per, "confusion": {"labels": labels, "matrix": cm.tolist()}}
+
+
+def format_report(report: dict) -> str:
+    """The block report as two small tables for a terminal."""
+    per = pd.DataFrame(report["per_label"]).T
+    cm = report["confusion"]
+    conf = pd.DataFrame(cm["matrix"], index=["true " + x for x in cm["labels"]],
+                        columns=[x[:10] for x in cm["labels"]])  # fmt: skip
+    return f"{per.to_string()}\n\nconfusion (rows true, columns predicted):\n{conf.to_string()}"
+
+
+def library_versions() -> dict[str, str]:
+    import importlib.metadata as md
+
+    out = {"python": platform.python_version()}
+    for pkg in ("scikit-learn", "numpy", "scipy", "pandas", "joblib", "lxml"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            pass
+    return out
+
+
+def train(
+    corpora: Sequence[Path] | None = None,
+    label_paths: Sequence[Path] | None = None,
+    output: Path = REPO / "models" / "default.joblib",
+    seed: int = 0,
+    n_jobs: int = 2,
+    progress: bool = True,
+    log: Callable[[str], None] = lambda s: print(s, file=sys.stderr),
+    evaluate_pages: Callable[[Model, list[PageSpec]], dict] | None = None,
+) -> Model:
+    """Build the block table, evaluate on held-out sites, fit on everything, save."""
+    start = time.perf_counter()
+    if corpora is None:
+        corpora = [SHARED_CORPORA / c for c in DEFAULT_CORPORA]
+    if label_paths is None:
+        label_paths = [TRAINING_DATA / "labels"]
+    specs = authored_pages()
+    used: dict[str, int] = {"authored": len(specs)}
+    for cdir in corpora:
+        cdir = Path(cdir)
+        if not (cdir / "gold.jsonl").is_file():
+            log(f"skipping corpus {cdir}: not found (no gold.jsonl); training without it")
+            continue
+        pages = corpus_pages(cdir)
+        used[cdir.name] = len(pages)
+        specs.extend(pages)
+    stored = load_stored_labels([p for p in label_paths if Path(p).exists()])
+    log(f"pages: {used}; stored hand labels: {len(stored)}")
+    if not specs:
+        raise ValueError("no training pages: training_data/pages is empty and no corpus found")
+
+    X, names, meta = build_table(specs, stored, n_jobs=n_jobs, progress=progress)
+    X, names = prune(X, names, MIN_DF if len(specs) > 50 else 1)
+    y = meta["label"].to_numpy()
+    log(f"blocks: {X.shape[0]:,} labelled, {X.shape[1]:,} features; "
+        f"labels: {meta['label'].value_counts().to_dict()}")  # fmt: skip
+
+    test = np.array([is_test_site(g, seed) for g in meta["group"]])
+    metrics: dict = {}
+    if test.any() and (~test).any() and len(set(y[~test])) > 1:
+        pipe = fit_pipeline(make_pipeline(names, seed), X[~test], y[~test])
+        pred = pipe.named_steps["clf"].predict(pipe.named_steps["scale"].transform(X[test]))
+        metrics["blocks_site_disjoint_test"] = block_report(y[test], pred)
+        log("held-out sites, block level:\n" + format_report(metrics["blocks_site_disjoint_test"]))
+        if evaluate_pages is not None:
+            test_pages = {(c, p) for c, p, t in zip(meta["corpus"], meta["page"], test,
+                                                     strict=True) if t}  # fmt: skip
+            held = [s for s in specs if (s.corpus, s.page_id) in test_pages]
+            metrics["pages_site_disjoint_test"] = evaluate_pages(Model(pipe), held)
+    else:
+        log("too little data for a site-disjoint test split; reporting no test metrics")
+
+    pipe = fit_pipeline(make_pipeline(names, seed), X, y)
+    sources = meta.groupby(["corpus", "source", "label"]).size()
+    card = {
+        "name": Path(output).stem,
+        "labels": list(LABELS),
+        "estimator": "DictVectorizer -> MaxAbsScaler -> LogisticRegression (multinomial)",
+        "features": {
+            "count": len(names),
+            "families": "own text stats, words of short blocks, tag, class/id tokens "
+            "(own/parent/ancestors/inline), neighbours, nearest heading, main-container",
+            "min_df": MIN_DF,
+        },
+        "training_data": {
+            "pages": used,
+            "blocks": int(X.shape[0]),
+            "labels": {k: int(v) for k, v in meta["label"].value_counts().items()},
+            "by_corpus_source_label": {" / ".join(k): int(v) for k, v in sources.items()},
+            "stored_label_files": [str(Path(p)) for p in label_paths],
+            "special_label_weight": SPECIAL_WEIGHT,
+        },
+        "split": f"site-disjoint: sha1(seed:site) % {TEST_FOLDS} == 0 held out",
+        "seed": seed,
+        "metrics": metrics,
+        "library_versions": library_versions(),
+        "train_seconds": round(time.perf_counter() - start, 1),
+    }
+    model = Model(pipe, card)
+    model.save(Path(output))
+    log(f"saved {output} ({Path(output).stat().st_size / 1e6:.2f} MB) "
+        f"in {card['train_seconds']} s")  # fmt: skip
+    return model
+
+
+def evaluate_held_out(model: Model, specs: Sequence[PageSpec]) -> dict:
+    """Shingle/snippet F1 per corpus on held-out-site pages, for the model card."""
+    from .clean import Cleaner
+    from .evaluate import shingle_counts, shingle_scores, snippet_counts, snippet_scores
+
+    cleaner = Cleaner(model=model)
+    by_corpus: dict[str, list[PageSpec]] = {}
+    for s in specs:
+        if s.corpus != "authored":
+            by_corpus.setdefault(s.corpus, []).append(s)
+    out: dict[str, dict] = {}
+    for corpus, pages in sorted(by_corpus.items()):
+        shingles, snip = [], [0, 0, 0]
+        for s in pages:
+            text = cleaner.clean(_read(s.path)).text
+            if s.gold.get("body"):
+                shingles.append(shingle_counts(text, s.gold["body"]))
+            if s.gold.get("with") or s.gold.get("without"):
+                tp, fp, fn = snippet_counts(text, s.gold.get("with") or [],
+                                            s.gold.get("without") or [])  # fmt: skip
+                snip = [snip[0] + tp, snip[1] + fp, snip[2] + fn]
+        row: dict = {"pages": len(pages)}
+        if shingles:
+            row["shingle_f1"] = round(shingle_scores(shingles)[2], 4)
+        if any(snip):
+            row["snippet_f1"] = round(snippet_scores(*snip)[2], 4)
+        out[corpus] = row
+    return out
