@@ -193,13 +193,17 @@ def train(
     page_metrics: Annotated[
         bool, typer.Option(help="Also score held-out pages (shingle/snippet F1).")
     ] = True,
+    cache: Annotated[
+        Path | None,
+        typer.Option(help="Keep the block table here and reuse it while nothing changed."),
+    ] = None,
 ) -> None:
     """Train a model from training_data/ (+ corpora), report held-out-site metrics, save it."""
     from . import train as train_mod
 
     evaluator = train_mod.evaluate_held_out if page_metrics else None
     train_mod.train(corpus or None, labels or None, output, seed=seed, n_jobs=jobs,
-                    evaluate_pages=evaluator)  # fmt: skip
+                    evaluate_pages=evaluator, cache_dir=cache)  # fmt: skip
 
 
 @app.command()

@@ -298,7 +298,10 @@ def trafilatura_extractor() -> Extractor:
     from bs4 import UnicodeDammit
 
     def extract(raw: bytes, url: str | None) -> str:
-        html = UnicodeDammit(raw).unicode_markup
+        # is_html: honour the page's <meta charset>, as a browser does. Without it
+        # UnicodeDammit guesses more pages wrong and trafilatura-dev snippet F1 drops
+        # from 0.9235 to 0.9218 (ANCHORS.md: 0.924).
+        html = UnicodeDammit(raw, is_html=True).unicode_markup
         if html is None:  # UnicodeDammit found no workable encoding
             html = raw.decode("utf-8", errors="replace")
         return trafilatura.extract(html, include_comments=False, include_tables=True) or ""

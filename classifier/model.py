@@ -18,6 +18,8 @@ from typing import Any
 
 import joblib
 import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from .features import page_features
@@ -36,6 +38,75 @@ def _default_model_path() -> Path:
 
 
 DEFAULT_MODEL = _default_model_path()
+
+
+class BlockClassifier(ClassifierMixin, BaseEstimator):
+    """Two linear models: "is this block content?", then "if not, what kind is it?".
+
+    One multinomial model drowns the rare kinds (a few hundred appeals among half a
+    million boilerplate blocks); splitting the question lets the first model be
+    calibrated on the big content/boilerplate decision while the second weighs the rare
+    kinds up (by the square root of their rarity, so they do not flood the output).
+    """
+
+    def __init__(self, C: float = 1.0, kind_C: float = 1.0, max_iter: int = 300,
+                 random_state: int = 0) -> None:  # fmt: skip
+        self.C = C
+        self.kind_C = kind_C
+        self.max_iter = max_iter
+        self.random_state = random_state
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> BlockClassifier:
+        y = np.asarray(y)
+        present = set(y)
+        self.classes_ = np.array([lab for lab in LABELS if lab in present] or ["content"])
+        is_content = y == "content"
+        self.main_ = LogisticRegression(
+            C=self.C, max_iter=self.max_iter, random_state=self.random_state
+        ).fit(X, is_content.astype(int), sample_weight=sample_weight)
+        other = ~is_content
+        kinds, counts = np.unique(y[other], return_counts=True)
+        if len(kinds) >= 2:
+            top = counts.max()
+            weight = {k: (top / c) ** 0.5 for k, c in zip(kinds, counts, strict=True)}
+            self.kind_ = LogisticRegression(
+                C=self.kind_C, max_iter=self.max_iter, random_state=self.random_state,
+                class_weight=weight,
+            ).fit(X[other], y[other])  # fmt: skip
+        else:
+            self.kind_ = None
+            self.only_kind_ = str(kinds[0]) if len(kinds) else "boilerplate"
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        n = X.shape[0]
+        classes = list(self.classes_)
+        out = np.zeros((n, len(classes)))
+        p = self.main_.predict_proba(X)[:, 1] if len(self.main_.classes_) == 2 else np.full(
+            n, float(self.main_.classes_[0])
+        )
+        if "content" in classes:
+            out[:, classes.index("content")] = p
+        if self.kind_ is not None:
+            kp = self.kind_.predict_proba(X)
+            for j, lab in enumerate(self.kind_.classes_):
+                out[:, classes.index(lab)] = (1 - p) * kp[:, j]
+        elif self.only_kind_ in classes:
+            out[:, classes.index(self.only_kind_)] = 1 - p
+        return out
+
+    def predict(self, X: Any) -> np.ndarray:
+        return self.classes_[decide(self.predict_proba(X), list(self.classes_))]
+
+
+def decide(proba: np.ndarray, classes: list[str]) -> np.ndarray:
+    """Content when P(content) >= 0.5, else the most likely other kind."""
+    if "content" not in classes:
+        return proba.argmax(axis=1)
+    c = classes.index("content")
+    others = proba.copy()
+    others[:, c] = -1.0
+    return np.where(proba[:, c] >= 0.5, c, others.argmax(axis=1))
 
 
 class ModelError(RuntimeError):
@@ -65,8 +136,8 @@ class Model:
         if not feats:
             return blocks
         proba = self.predict_proba(feats)
-        best = proba.argmax(axis=1)
         labels = self.labels
+        best = decide(proba, labels)
         for b, k, row in zip(blocks, best, proba, strict=True):
             b.label = labels[k]
             b.confidence = float(row[k])
@@ -80,12 +151,17 @@ class Model:
         vec = self.pipeline.named_steps["vec"]
         scale = self.pipeline.named_steps["scale"]
         clf = self.pipeline.named_steps["clf"]
-        labels = self.labels
-        if label not in labels:
-            return []
-        k = labels.index(label)
-        other = labels.index("content") if label != "content" else labels.index("boilerplate")
-        weights = clf.coef_[k] - clf.coef_[other]
+        if label == "content":
+            weights = clf.main_.coef_[0]
+        elif label == "boilerplate" or clf.kind_ is None:
+            weights = -clf.main_.coef_[0]  # what made it "not content"
+        else:
+            kinds = list(clf.kind_.classes_)
+            if label not in kinds:
+                return []
+            k = kinds.index(label)
+            base = kinds.index("boilerplate") if "boilerplate" in kinds else k
+            weights = clf.kind_.coef_[k] - (clf.kind_.coef_[base] if base != k else 0)
         contrib: list[tuple[float, str]] = []
         vocab = vec.vocabulary_
         for name, value in feats.items():

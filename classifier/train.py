@@ -24,7 +24,6 @@ import pandas as pd
 import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.feature_extraction import DictVectorizer
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MaxAbsScaler
@@ -32,7 +31,7 @@ from sklearn.preprocessing import MaxAbsScaler
 from .decode import parse
 from .features import page_features
 from .labels import StoredLabel, load_stored_labels, page_labels
-from .model import LABELS, Model
+from .model import LABELS, BlockClassifier, Model
 from .segment import segment
 
 REPO = Path(__file__).resolve().parent.parent
@@ -41,7 +40,6 @@ SHARED_CORPORA = REPO.parent / "shared" / "corpora"
 DEFAULT_CORPORA = ("web2026-dev", "trafilatura-dev", "dragnet", "googlenews", "cleaneval",
                    "cleanportaleval", "readability-tests")  # fmt: skip
 MIN_DF = 3  # a feature seen on fewer blocks than this is noise, not signal
-SPECIAL_WEIGHT = 8.0  # rare labels would drown among a million content/boilerplate blocks
 TEST_FOLDS = 5  # 1 in 5 sites is held out
 
 
@@ -176,6 +174,41 @@ def build_table(
     return X, list(vocab), meta
 
 
+def cached_table(
+    specs: Sequence[PageSpec],
+    stored: dict[tuple[str, str, str], StoredLabel],
+    n_jobs: int,
+    progress: bool,
+    cache_dir: Path | None,
+    log: Callable[[str], None],
+) -> tuple[sp.csr_matrix, list[str], pd.DataFrame]:
+    """build_table, memoised on disk by everything that can change its result.
+
+    Retraining with a new estimator setting then takes the fit time only.
+    """
+    if cache_dir is None:
+        return build_table(specs, stored, n_jobs=n_jobs, progress=progress)
+    import joblib
+
+    h = hashlib.sha1()
+    pkg = Path(__file__).resolve().parent
+    for mod in ("decode", "segment", "features", "labels", "train"):
+        h.update((pkg / f"{mod}.py").read_bytes())
+    for s in specs:
+        h.update(f"{s.corpus}/{s.page_id}/{s.path.stat().st_size}".encode())
+        if s.corpus == "authored":
+            h.update(s.path.read_bytes())
+    h.update(repr(sorted(stored.items())).encode())
+    path = Path(cache_dir) / f"table-{h.hexdigest()[:16]}.joblib"
+    if path.is_file():
+        log(f"using cached block table {path}")
+        return joblib.load(path)
+    table = build_table(specs, stored, n_jobs=n_jobs, progress=progress)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump(table, path)
+    return table
+
+
 def _progress(items: Iterable, total: int, what: str, enabled: bool) -> Iterable:
     """A progress bar on stderr (rich, which typer brings) or nothing."""
     if not enabled:
@@ -202,15 +235,14 @@ def make_pipeline(names: list[str], seed: int, C: float = 1.0) -> Pipeline:
     vec = DictVectorizer(dtype=np.float64)
     vec.feature_names_ = list(names)
     vec.vocabulary_ = {n: j for j, n in enumerate(names)}
-    clf = LogisticRegression(C=C, max_iter=300, random_state=seed)
+    clf = BlockClassifier(C=C, kind_C=C, max_iter=500, random_state=seed)
     return Pipeline([("vec", vec), ("scale", MaxAbsScaler()), ("clf", clf)])
 
 
 def fit_pipeline(pipe: Pipeline, X: sp.csr_matrix, y: np.ndarray) -> Pipeline:
     """Fit the scaler and classifier on an already vectorised matrix."""
-    weights = np.where(np.isin(y, ["content", "boilerplate"]), 1.0, SPECIAL_WEIGHT)
     Xs = pipe.named_steps["scale"].fit_transform(X)
-    pipe.named_steps["clf"].fit(Xs, y, sample_weight=weights)
+    pipe.named_steps["clf"].fit(Xs, y)
     return pipe
 
 
@@ -257,6 +289,7 @@ def train(
     progress: bool = True,
     log: Callable[[str], None] = lambda s: print(s, file=sys.stderr),
     evaluate_pages: Callable[[Model, list[PageSpec]], dict] | None = None,
+    cache_dir: Path | None = None,
 ) -> Model:
     """Build the block table, evaluate on held-out sites, fit on everything, save."""
     start = time.perf_counter()
@@ -279,7 +312,7 @@ def train(
     if not specs:
         raise ValueError("no training pages: training_data/pages is empty and no corpus found")
 
-    X, names, meta = build_table(specs, stored, n_jobs=n_jobs, progress=progress)
+    X, names, meta = cached_table(specs, stored, n_jobs, progress, cache_dir, log)
     X, names = prune(X, names, MIN_DF if len(specs) > 50 else 1)
     y = meta["label"].to_numpy()
     log(f"blocks: {X.shape[0]:,} labelled, {X.shape[1]:,} features; "
@@ -305,7 +338,8 @@ def train(
     card = {
         "name": Path(output).stem,
         "labels": list(LABELS),
-        "estimator": "DictVectorizer -> MaxAbsScaler -> LogisticRegression (multinomial)",
+        "estimator": "DictVectorizer -> MaxAbsScaler -> BlockClassifier (logistic regression "
+        "content-vs-rest, then logistic regression over the non-content kinds)",
         "features": {
             "count": len(names),
             "families": "own text stats, words of short blocks, tag, class/id tokens "
@@ -318,7 +352,6 @@ def train(
             "labels": {k: int(v) for k, v in meta["label"].value_counts().items()},
             "by_corpus_source_label": {" / ".join(k): int(v) for k, v in sources.items()},
             "stored_label_files": [str(Path(p)) for p in label_paths],
-            "special_label_weight": SPECIAL_WEIGHT,
         },
         "split": f"site-disjoint: sha1(seed:site) % {TEST_FOLDS} == 0 held out",
         "seed": seed,
