@@ -12,6 +12,7 @@ Features are plain ``dict[str, float]`` so that the estimator can name what it u
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Sequence
 
@@ -19,11 +20,37 @@ from .segment import HEADINGS, Block
 
 _WORD = re.compile(r"\w+")
 _SENT_END = ("." , "!", "?", '"', "”", "»", "“", ")", "…", ":")
-_CONTAINER_TAGS = ("nav", "footer", "header", "aside", "article", "main", "form", "li",
-                   "table", "blockquote", "figure", "ul", "ol", "a", "section", "menu",
-                   "button", "label")  # fmt: skip
 SHORT_WORDS = 12  # blocks up to this many words contribute their words as features
 _DIGIT = re.compile(r"\d")
+# Cue words of the special kinds, in the languages of our corpora. The words of short
+# blocks are features anyway; these cues let long appeals ("We keep our reporting
+# open... become a patron") and counters in any wording share evidence.
+_CUE_PARTS = {
+    "donate": re.compile(
+        r"\b(donat\w*|patreon|patron|paypal|ko-fi|support (us|our|independent)|"
+        r"become a (member|supporter|subscriber)|membership|subscri\w+|newsletter|"
+        r"sign up|buy me a coffee|contribut\w+|spende\w*|spenden|unterstütz\w+|abonn\w+|"
+        r"soutenez|soutenir|faire un don|suscri\w+|don(a|e)r|hazte socio|"
+        r"already a (subscriber|member)|log ?in to continue|unlock)\b",
+        re.I,
+    ),
+    "related": re.compile(
+        r"\b(related|read (more|also|next)|see also|you (may|might) (also )?like|"
+        r"most (popular|read|viewed)|trending|more from|recommended|further reading|"
+        r"weitere artikel|lesen sie auch|mehr zum thema|à lire aussi|lire aussi|"
+        r"voir aussi|artículos relacionados|te puede interesar|previous|next post)\b",
+        re.I,
+    ),
+    "counter": re.compile(
+        r"(\d[\d.,]*\s*[kKmM]?\s*(views?|visits?|reads?|hits|shares?|likes?|comments?|"
+        r"reviews?|aufrufe|mal gelesen|vues|visitas|lecturas|kommentare|replies)\b|"
+        r"\b(views?|visits?|aufrufe|gelesen|vues|replies|hits)\s*:?\s*\d)",
+        re.I,
+    ),
+}
+_CUES = re.compile(
+    "|".join(f"(?P<{name}>{p.pattern})" for name, p in _CUE_PARTS.items()), re.I
+)
 
 
 def _text_stats(text: str) -> tuple[list[str], dict[str, float]]:
@@ -43,6 +70,12 @@ def _text_stats(text: str) -> tuple[list[str], dict[str, float]]:
         "titlecase": sum(1 for w in text.split() if w[:1].isupper()) / max(n_words, 1),
         "paren": 1.0 if text.startswith("(") and text.endswith(")") else 0.0,
     }
+    hits: dict[str, int] = {}
+    for m in _CUES.finditer(text):
+        hits[m.lastgroup] = hits.get(m.lastgroup, 0) + 1
+    for name, k in hits.items():
+        stats["cue_" + name] = min(k, 5) / 5.0
+        stats["cue_" + name + "_density"] = min(k * 12 / max(n_words, 1), 1.0)
     return words, stats
 
 
@@ -102,6 +135,16 @@ def page_features(blocks: Sequence[Block]) -> list[dict[str, float]]:
     first_best = in_best.index(True) if any(in_best) else n
     last_best = n - 1 - in_best[::-1].index(True) if any(in_best) else -1
 
+    prefixed: dict[tuple[str, int], dict[str, float]] = {}
+
+    def named(prefix: str, tokens: tuple[str, ...] | frozenset[str]) -> dict[str, float]:
+        # siblings share their ancestors' token tuples; build each prefixed set once
+        key = (prefix, id(tokens))
+        got = prefixed.get(key)
+        if got is None:
+            got = prefixed[key] = {prefix + t: 1.0 for t in tokens}
+        return got
+
     feats: list[dict[str, float]] = []
     heading_words: list[str] = []
     heading_at = -100
@@ -112,15 +155,10 @@ def page_features(blocks: Sequence[Block]) -> list[dict[str, float]]:
         f["rel_len"] = len(b.text) / max_len
         f["share"] = len(b.text) / total_len
         f["tag=" + b.tag] = 1.0
-        for t in _CONTAINER_TAGS:
-            if t in b.ancestor_tags:
-                f["in=" + t] = 1.0
-        for t in b.own_tokens:
-            f["own=" + t] = 1.0
-        for t in b.parent_tokens:
-            f["par=" + t] = 1.0
-        for t in b.ancestor_tokens:
-            f["anc=" + t] = 1.0
+        f.update(named("in=", b.ancestor_tags))
+        f.update(named("own=", b.own_tokens))
+        f.update(named("par=", b.parent_tokens))
+        f.update(named("anc=", b.ancestor_tokens))
         for t in b.inline_tokens:
             f["inl=" + t] = 1.0
         if len(words) <= SHORT_WORDS:
@@ -168,10 +206,5 @@ def page_features(blocks: Sequence[Block]) -> list[dict[str, float]]:
 
 def _common_depth(a: str, b: str) -> int:
     """Number of xpath steps two paths share from the root."""
-    sa, sb = a.split("/"), b.split("/")
-    k = 0
-    for x, y in zip(sa, sb, strict=False):
-        if x != y:
-            break
-        k += 1
-    return max(k - 1, 0)
+    prefix = os.path.commonprefix([a + "/", b + "/"])
+    return max(prefix[: prefix.rfind("/") + 1].count("/") - 1, 0)
