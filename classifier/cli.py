@@ -206,6 +206,33 @@ def train(
                     evaluate_pages=evaluator, cache_dir=cache)  # fmt: skip
 
 
+@app.command("import-labels")
+def import_labels(
+    source: Annotated[Path, typer.Argument(help="JSONL of {corpus, id, text, label}.")],
+    corpora: Annotated[Path, typer.Option(help="Directory holding the corpora.")] = Path(
+        "../shared/corpora"
+    ),
+    output: Annotated[Path, typer.Option("--output", "-o", help="Fingerprint JSONL to write.")] = (
+        Path("training_data/labels/imported.jsonl")
+    ),
+    label_source: Annotated[
+        str, typer.Option("--source", help="hand | rule-reviewed (unless rows say).")
+    ] = "hand",
+) -> None:
+    """Turn text-keyed block labels into fingerprint records for training_data/labels."""
+    from .labels import import_text_labels
+
+    rows = [json.loads(line) for line in source.read_text(encoding="utf-8").split("\n")
+            if line.strip()]  # fmt: skip
+    records, missed = import_text_labels(rows, corpora, source=label_source)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with output.open("w", encoding="utf-8") as fh:
+        for rec in records:
+            fh.write(json.dumps(rec) + "\n")
+    typer.echo(f"{len(rows)} labels -> {len(records)} block records in {output}; "
+               f"{missed} matched no block", err=True)  # fmt: skip
+
+
 @app.command()
 def evaluate(
     corpora: Annotated[list[Path], typer.Argument(help="Corpus dirs (pages/ + gold.jsonl).")],

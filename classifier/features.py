@@ -16,6 +16,8 @@ import os
 import re
 from collections.abc import Sequence
 
+import numpy as np
+
 from .segment import HEADINGS, Block
 
 _WORD = re.compile(r"\w+")
@@ -208,3 +210,64 @@ def _common_depth(a: str, b: str) -> int:
     """Number of xpath steps two paths share from the root."""
     prefix = os.path.commonprefix([a + "/", b + "/"])
     return max(prefix[: prefix.rfind("/") + 1].count("/") - 1, 0)
+
+
+CONTEXT_FEATURES = (
+    "p", "logit", "p_prev", "p_next", "p_prev2", "p_next2", "win3", "win10", "max3",
+    "mass_before", "mass_after", "between", "parent_mean", "len", "link", "edge",
+)  # fmt: skip
+
+
+def context_features(
+    p: np.ndarray, chars: np.ndarray, link: np.ndarray, parent: np.ndarray
+) -> np.ndarray:
+    """Second-pass features: what the first pass thinks of a block's surroundings.
+
+    jusText's "context revision" as a learned step: a short block between two
+    confident content blocks is content; a lone long block amid menus is not.
+    `p` is the first pass's P(content) per block, in document order, one page.
+    """
+    n = len(p)
+    out = np.zeros((n, len(CONTEXT_FEATURES)))
+    if n == 0:
+        return out
+    pad = np.concatenate([[0.0, 0.0], p, [0.0, 0.0]])
+    w = np.log1p(chars)
+    pw = p * w
+    cp, cw = np.concatenate([[0.0], np.cumsum(pw)]), np.concatenate([[0.0], np.cumsum(w)])
+    idx = np.arange(n)
+
+    def window(k: int) -> np.ndarray:
+        lo, hi = np.maximum(idx - k, 0), np.minimum(idx + k + 1, n)
+        return (cp[hi] - cp[lo]) / np.maximum(cw[hi] - cw[lo], 1e-9)
+
+    mass = p * chars
+    total = max(mass.sum(), 1.0)
+    before = np.concatenate([[0.0], np.cumsum(mass)[:-1]]) / total
+    after = 1.0 - before - mass / total
+    sums = np.bincount(parent, weights=p)
+    counts = np.bincount(parent)
+    pc = np.clip(p, 1e-4, 1 - 1e-4)
+    out[:, 0] = p
+    out[:, 1] = np.log(pc / (1 - pc)) / 5.0
+    out[:, 2], out[:, 3] = pad[1:-3], pad[3:-1]
+    out[:, 4], out[:, 5] = pad[:-4], pad[4:]
+    out[:, 6] = window(3)
+    out[:, 7] = window(10)
+    out[:, 8] = np.max(np.stack([pad[:-4], pad[1:-3], pad[3:-1], pad[4:]]), axis=0)
+    out[:, 9], out[:, 10] = before, after
+    out[:, 11] = np.minimum(before, after) * 2
+    out[:, 12] = sums[parent] / counts[parent]
+    out[:, 13] = np.log1p(chars) / 8.0
+    out[:, 14] = link
+    out[:, 15] = ((idx == 0) | (idx == n - 1)).astype(float)
+    return out
+
+
+def block_context_inputs(blocks: Sequence[Block]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """chars, link density and a parent-element id per block, for context_features."""
+    parents: dict[str, int] = {}
+    pid = [parents.setdefault(b.xpath.rsplit("/", 1)[0], len(parents)) for b in blocks]
+    chars = np.array([len(b.text) for b in blocks], dtype=float)
+    link = np.array([b.link_density for b in blocks], dtype=float)
+    return chars, link, np.array(pid, dtype=np.int64)

@@ -23,7 +23,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from .features import page_features
+from .features import block_context_inputs, context_features, page_features
 from .segment import Block
 
 LABELS = ("content", "donation_appeal", "related_links", "counter_widget", "boilerplate")
@@ -129,6 +129,7 @@ class Model:
 
     pipeline: Pipeline
     card: dict[str, Any] = field(default_factory=dict)
+    reviser: LogisticRegression | None = None  # second pass over neighbours' verdicts
 
     @property
     def labels(self) -> list[str]:
@@ -171,6 +172,8 @@ class Model:
             return blocks
         proba = self.predict_proba(feats)
         labels = self.labels
+        if self.reviser is not None and "content" in labels:
+            proba = self.revise(proba, labels.index("content"), blocks)
         best = decide(proba, labels)
         for b, k, row in zip(blocks, best, proba, strict=True):
             b.label = labels[k]
@@ -179,6 +182,15 @@ class Model:
             for b, f in zip(blocks, feats, strict=True):
                 b.why = self.explain(f, b.label)
         return blocks
+
+    def revise(self, proba: np.ndarray, c: int, blocks: list[Block]) -> np.ndarray:
+        """Re-estimate P(content) from the first pass's view of each block's context."""
+        p1 = proba[:, c]
+        X2 = context_features(p1, *block_context_inputs(blocks))
+        p2 = self.reviser.predict_proba(X2)[:, 1]
+        out = proba * ((1 - p2) / np.maximum(1 - p1, 1e-9))[:, None]
+        out[:, c] = p2
+        return out
 
     def explain(self, feats: dict[str, float], label: str, top: int = 4) -> list[str]:
         """The features that pushed a block towards `label` rather than `content`."""
@@ -211,7 +223,11 @@ class Model:
         """Write `<path>` (joblib, compressed) and `<path minus .joblib>.card.json`."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        joblib.dump({"pipeline": self.pipeline, "card": self.card}, path, compress=3)
+        joblib.dump(
+            {"pipeline": self.pipeline, "reviser": self.reviser, "card": self.card},
+            path,
+            compress=3,
+        )
         card_path = path.with_suffix(".card.json")
         card_path.write_text(json.dumps(self.card, indent=2, ensure_ascii=False) + "\n")
         return path
@@ -232,7 +248,8 @@ class Model:
             raise ModelError(f"cannot load model {path}: {exc}") from exc
         if not isinstance(obj, dict) or "pipeline" not in obj:
             raise ModelError(f"{path} is not a boilerplate-classifier model")
-        model = cls(pipeline=obj["pipeline"], card=obj.get("card", {}))
+        model = cls(pipeline=obj["pipeline"], card=obj.get("card", {}),
+                    reviser=obj.get("reviser"))  # fmt: skip
         model.card.setdefault("runtime", {})["load_seconds"] = round(
             time.perf_counter() - start, 4
         )

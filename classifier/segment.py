@@ -9,6 +9,7 @@ its ancestors) because *where* a block is says as much about it as *what* it say
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -84,8 +85,12 @@ def attr_tokens(el: etree._Element) -> tuple[str, ...]:
     raw = " ".join(
         v for v in (el.get("class"), el.get("id"), el.get("role"), el.get("itemprop")) if v
     )
-    if not raw:
-        return ()
+    return _tokens(raw) if raw else ()
+
+
+@functools.lru_cache(maxsize=4096)
+def _tokens(raw: str) -> tuple[str, ...]:
+    # pages repeat the same class strings hundreds of times: tokenise each once
     raw = _CAMEL.sub(" ", raw).lower()
     return tuple(t for t in _TOKEN_SPLIT.split(raw) if len(t) > 1 and not t.isdigit())
 

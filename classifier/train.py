@@ -24,12 +24,13 @@ import pandas as pd
 import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.feature_extraction import DictVectorizer
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MaxAbsScaler
 
 from .decode import parse
-from .features import page_features
+from .features import block_context_inputs, context_features, page_features
 from .labels import StoredLabel, load_stored_labels, page_labels
 from .model import LABELS, BlockClassifier, Model
 from .segment import segment
@@ -41,7 +42,8 @@ DEFAULT_CORPORA = ("web2026-dev", "trafilatura-dev", "dragnet", "googlenews", "c
                    "cleanportaleval", "readability-tests")  # fmt: skip
 MIN_DF = 3  # a feature seen on fewer blocks than this is noise, not signal
 ALIGNED_KIND_WEIGHT = 0.005  # see kind_weights()
-TEST_FOLDS = 5  # 1 in 5 sites is held out
+TEST_FOLDS = 5
+META_COLUMNS = ["corpus", "page", "group", "block", "label", "source", "chars", "link", "parent"]  # 1 in 5 sites is held out
 
 
 @dataclass
@@ -75,9 +77,9 @@ def site_of(spec_url: str | None, corpus: str, page_id: str) -> str:
     return f"{corpus}:{page_id}"
 
 
-def is_test_site(group: str, seed: int) -> bool:
-    digest = hashlib.sha1(f"{seed}:{group}".encode()).hexdigest()
-    return int(digest[:8], 16) % TEST_FOLDS == 0
+def is_test_site(group: str, seed: int, folds: int = TEST_FOLDS, salt: str = "") -> bool:
+    digest = hashlib.sha1(f"{salt}{seed}:{group}".encode()).hexdigest()
+    return int(digest[:8], 16) % folds == 0
 
 
 def authored_pages(root: Path = TRAINING_DATA / "pages") -> list[PageSpec]:
@@ -125,9 +127,8 @@ def _vectorise_chunk(
             sources = ["authored"] * len(blocks)
         else:
             labels, sources = page_labels(spec.corpus, spec.gold, blocks, stored)
+        chars, link, parent = block_context_inputs(blocks)
         for i, feats in enumerate(page_features(blocks)):
-            if labels[i] is None:
-                continue
             for name, value in feats.items():
                 j = vocab.get(name)
                 if j is None:
@@ -135,12 +136,13 @@ def _vectorise_chunk(
                 indices.append(j)
                 data.append(value)
             indptr.append(len(indices))
-            rows.append((spec.corpus, spec.page_id, spec.group, i, labels[i], sources[i]))
+            rows.append((spec.corpus, spec.page_id, spec.group, i, labels[i], sources[i],
+                         chars[i], link[i], parent[i]))  # fmt: skip
     X = sp.csr_matrix(
         (np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int64), indptr),
         shape=(len(rows), len(vocab)),
     )
-    meta = pd.DataFrame(rows, columns=["corpus", "page", "group", "block", "label", "source"])
+    meta = pd.DataFrame(rows, columns=META_COLUMNS)
     return Chunk(X, list(vocab), meta)
 
 
@@ -169,9 +171,7 @@ def build_table(
     width = max(len(vocab), 1)
     X = sp.vstack([sp.csr_matrix((m.data, m.indices, m.indptr), shape=(m.shape[0], width))
                    for m in mats], format="csr") if mats else sp.csr_matrix((0, width))  # fmt: skip
-    meta = pd.concat(metas, ignore_index=True) if metas else pd.DataFrame(
-        columns=["corpus", "page", "group", "block", "label", "source"]
-    )
+    meta = pd.concat(metas, ignore_index=True) if metas else pd.DataFrame(columns=META_COLUMNS)
     return X, list(vocab), meta
 
 
@@ -253,6 +253,79 @@ def fit_pipeline(pipe: Pipeline, X: sp.csr_matrix, y: np.ndarray, kw: np.ndarray
     return pipe
 
 
+def _content_proba(pipe: Pipeline, X: sp.csr_matrix) -> np.ndarray:
+    clf = pipe.named_steps["clf"]
+    proba = clf.predict_proba(pipe.named_steps["scale"].transform(X))
+    return proba[:, list(clf.classes_).index("content")]
+
+
+def page_context(p: np.ndarray, meta: pd.DataFrame) -> np.ndarray:
+    """context_features for every row, page by page (rows of a page are contiguous)."""
+    key = (meta["corpus"] + "/" + meta["page"].astype(str)).to_numpy()
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    ends = np.r_[starts[1:], len(key)]
+    chars = meta["chars"].to_numpy(dtype=float)
+    link = meta["link"].to_numpy(dtype=float)
+    parent = meta["parent"].to_numpy(dtype=np.int64)
+    parts = [context_features(p[a:b], chars[a:b], link[a:b], parent[a:b])
+             for a, b in zip(starts, ends, strict=True)]  # fmt: skip
+    return np.vstack(parts) if parts else np.zeros((0, 0))
+
+
+def fit_model(
+    names: list[str],
+    X: sp.csr_matrix,
+    meta: pd.DataFrame,
+    rows: np.ndarray,
+    seed: int,
+    log: Callable[[str], None],
+) -> Model:
+    """First pass on the labelled rows among `rows`, then the context reviser.
+
+    The reviser must learn from first-pass verdicts on pages that pass never saw
+    (as at run time), so those come from two site-disjoint halves, each predicted
+    by a model fitted on the other.
+    """
+    y = meta["label"].to_numpy()
+    kw = kind_weights(meta)
+    lab = rows & meta["label"].notna().to_numpy()
+    pipe = fit_pipeline(make_pipeline(names, seed), X[lab], y[lab], kw[lab])
+    half = np.array([is_test_site(g, seed, folds=2, salt="oof") for g in meta["group"]])
+    p_oof = np.zeros(len(meta))
+    for part in (half, ~half):
+        fit_rows = lab & ~part
+        if fit_rows.any() and len(set(y[fit_rows])) > 1:
+            other = fit_pipeline(make_pipeline(names, seed), X[fit_rows], y[fit_rows],
+                                 kw[fit_rows])  # fmt: skip
+            p_oof[rows & part] = _content_proba(other, X[rows & part])
+    log("fitted first pass and its out-of-fold predictions")
+    X2 = page_context(p_oof, meta)
+    target = y[lab] == "content"
+    reviser = None
+    if 0 < target.sum() < len(target):
+        reviser = LogisticRegression(C=1.0, max_iter=1000, random_state=seed)
+        reviser.fit(X2[lab], target)
+    return Model(pipe, reviser=reviser)
+
+
+def predict_rows(model: Model, X: sp.csr_matrix, meta: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """Labels for table rows, both passes, as the model labels a page at run time."""
+    from .model import decide
+
+    pipe = model.pipeline
+    clf = pipe.named_steps["clf"]
+    classes = list(clf.classes_)
+    proba = clf.predict_proba(pipe.named_steps["scale"].transform(X[rows]))
+    if model.reviser is not None and "content" in classes:
+        c = classes.index("content")
+        sub = meta[rows].reset_index(drop=True)
+        p1 = proba[:, c]
+        p2 = model.reviser.predict_proba(page_context(p1, sub))[:, 1]
+        proba = proba * ((1 - p2) / np.maximum(1 - p1, 1e-9))[:, None]
+        proba[:, c] = p2
+    return np.array(classes)[decide(proba, classes)]
+
+
 def block_report(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
     """Per-label precision/recall/F1/support and the confusion matrix."""
     labels = [lab for lab in LABELS if lab in set(y_true) | set(y_pred)]
@@ -322,34 +395,37 @@ def train(
     X, names, meta = cached_table(specs, stored, n_jobs, progress, cache_dir, log)
     X, names = prune(X, names, MIN_DF if len(specs) > 50 else 1)
     y = meta["label"].to_numpy()
-    kw = kind_weights(meta)
-    log(f"blocks: {X.shape[0]:,} labelled, {X.shape[1]:,} features; "
+    labelled = meta["label"].notna().to_numpy()
+    log(f"blocks: {X.shape[0]:,} ({labelled.sum():,} labelled), {X.shape[1]:,} features; "
         f"labels: {meta['label'].value_counts().to_dict()}")  # fmt: skip
 
     test = np.array([is_test_site(g, seed) for g in meta["group"]])
     metrics: dict = {}
-    if test.any() and (~test).any() and len(set(y[~test])) > 1:
-        pipe = fit_pipeline(make_pipeline(names, seed), X[~test], y[~test], kw[~test])
-        pred = pipe.named_steps["clf"].predict(pipe.named_steps["scale"].transform(X[test]))
-        metrics["blocks_site_disjoint_test"] = block_report(y[test], pred)
+    if (test & labelled).any() and len(set(y[~test & labelled])) > 1:
+        held_model = fit_model(names, X, meta, ~test, seed, log)
+        rows = test & labelled
+        pred = predict_rows(held_model, X, meta, test)[rows[test]]
+        metrics["blocks_site_disjoint_test"] = block_report(y[rows], pred)
         log("held-out sites, all labelled blocks:\n"
             + format_report(metrics["blocks_site_disjoint_test"]))  # fmt: skip
         # rows a person labelled: the only fair test of the special kinds, since
         # gold alignment calls every unlabelled appeal or related box "boilerplate"
-        hand = meta["source"].isin(["hand", "authored", "rule-reviewed"]).to_numpy()[test]
+        hand = meta["source"].isin(["hand", "authored", "rule-reviewed"]).to_numpy()[rows]
         if hand.any():
-            metrics["hand_labelled_site_disjoint_test"] = block_report(y[test][hand], pred[hand])
+            metrics["hand_labelled_site_disjoint_test"] = block_report(y[rows][hand], pred[hand])
             log("held-out sites, hand-labelled blocks only:\n"
                 + format_report(metrics["hand_labelled_site_disjoint_test"]))  # fmt: skip
         if evaluate_pages is not None:
             test_pages = {(c, p) for c, p, t in zip(meta["corpus"], meta["page"], test,
                                                      strict=True) if t}  # fmt: skip
             held = [s for s in specs if (s.corpus, s.page_id) in test_pages]
-            metrics["pages_site_disjoint_test"] = evaluate_pages(Model(pipe), held)
+            metrics["pages_site_disjoint_test"] = evaluate_pages(held_model, held)
+            log(f"held-out sites, pages: {metrics['pages_site_disjoint_test']}")
     else:
         log("too little data for a site-disjoint test split; reporting no test metrics")
 
-    pipe = fit_pipeline(make_pipeline(names, seed), X, y, kw)
+    final = fit_model(names, X, meta, np.ones(len(meta), dtype=bool), seed, log)
+    meta = meta[labelled]
     sources = meta.groupby(["corpus", "source", "label"]).size()
     card = {
         "name": Path(output).stem,
@@ -376,7 +452,7 @@ def train(
         "library_versions": library_versions(),
         "train_seconds": round(time.perf_counter() - start, 1),
     }
-    model = Model(pipe, card)
+    model = Model(final.pipeline, card, reviser=final.reviser)
     model.save(Path(output))
     log(f"saved {output} ({Path(output).stat().st_size / 1e6:.2f} MB) "
         f"in {card['train_seconds']} s")  # fmt: skip
