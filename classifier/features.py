@@ -11,6 +11,7 @@ Features are plain ``dict[str, float]`` so that the estimator can name what it u
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import re
@@ -24,6 +25,7 @@ _WORD = re.compile(r"\w+")
 _SENT_END = ("." , "!", "?", '"', "”", "»", "“", ")", "…", ":")
 SHORT_WORDS = 12  # blocks up to this many words contribute their words as features
 _DIGIT = re.compile(r"\d")
+_PUNCT = re.compile(r"[.,;!?]")
 # Cue words of the special kinds, in the languages of our corpora. The words of short
 # blocks are features anyway; these cues let long appeals ("We keep our reporting
 # open... become a patron") and counters in any wording share evidence.
@@ -62,7 +64,7 @@ def _text_stats(text: str) -> tuple[list[str], dict[str, float]]:
     stats = {
         "len": math.log1p(n_chars) / 8.0,
         "words": math.log1p(n_words) / 6.0,
-        "punct": sum(text.count(c) for c in ".,;!?") / max(n_words, 1),
+        "punct": len(_PUNCT.findall(text)) / max(n_words, 1),
         "commas": math.log1p(text.count(",")) / 3.0,
         "digits": len(_DIGIT.findall(text)) / max(n_chars, 1),
         "avg_word": min(sum(map(len, words)) / max(n_words, 1), 15.0) / 10.0,
@@ -79,6 +81,15 @@ def _text_stats(text: str) -> tuple[list[str], dict[str, float]]:
         stats["cue_" + name] = min(k, 5) / 5.0
         stats["cue_" + name + "_density"] = min(k * 12 / max(n_words, 1), 1.0)
     return words, stats
+
+
+@functools.lru_cache(maxsize=8192)
+def named(prefix: str, tokens: tuple[str, ...] | frozenset[str]) -> dict[str, float]:
+    """Prefixed binary features for a token set; cached, as blocks share their ancestors'.
+
+    The returned dict is shared: callers only read it (dict.update).
+    """
+    return {prefix + t: 1.0 for t in tokens}
 
 
 def _best_container(blocks: Sequence[Block]) -> str:
@@ -136,16 +147,6 @@ def page_features(blocks: Sequence[Block]) -> list[dict[str, float]]:
         dist[i] = min(dist[i], last - i)
     first_best = in_best.index(True) if any(in_best) else n
     last_best = n - 1 - in_best[::-1].index(True) if any(in_best) else -1
-
-    prefixed: dict[tuple[str, int], dict[str, float]] = {}
-
-    def named(prefix: str, tokens: tuple[str, ...] | frozenset[str]) -> dict[str, float]:
-        # siblings share their ancestors' token tuples; build each prefixed set once
-        key = (prefix, id(tokens))
-        got = prefixed.get(key)
-        if got is None:
-            got = prefixed[key] = {prefix + t: 1.0 for t in tokens}
-        return got
 
     feats: list[dict[str, float]] = []
     heading_words: list[str] = []

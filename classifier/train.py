@@ -42,6 +42,7 @@ DEFAULT_CORPORA = ("web2026-dev", "trafilatura-dev", "dragnet", "googlenews", "c
                    "cleanportaleval", "readability-tests")  # fmt: skip
 MIN_DF = 3  # a feature seen on fewer blocks than this is noise, not signal
 ALIGNED_KIND_WEIGHT = 0.005  # see kind_weights()
+TRUSTED_WEIGHT = 5.0  # see sample_weights()
 TEST_FOLDS = 5
 META_COLUMNS = ["corpus", "page", "group", "block", "label", "source", "chars", "link", "parent"]  # 1 in 5 sites is held out
 
@@ -246,10 +247,21 @@ def kind_weights(meta: pd.DataFrame) -> np.ndarray:
     return np.where(aligned_boiler.to_numpy(), ALIGNED_KIND_WEIGHT, 1.0)
 
 
-def fit_pipeline(pipe: Pipeline, X: sp.csr_matrix, y: np.ndarray, kw: np.ndarray) -> Pipeline:
-    """Fit the scaler and classifier on an already vectorised matrix."""
+def sample_weights(meta: pd.DataFrame) -> np.ndarray:
+    """Weight in the content decision: hand and authored labels count TRUSTED_WEIGHT."""
+    trusted = meta["source"].isin(["hand", "authored", "rule-reviewed"]).to_numpy()
+    return np.where(trusted, TRUSTED_WEIGHT, 1.0)
+
+
+def fit_pipeline(
+    pipe: Pipeline, X: sp.csr_matrix, y: np.ndarray, kw: np.ndarray, sw: np.ndarray
+) -> Pipeline:
+    """Fit the scaler and classifier on an already vectorised matrix.
+
+    `sw` weighs rows in the content decision, `kw` in the choice between the kinds.
+    """
     Xs = pipe.named_steps["scale"].fit_transform(X)
-    pipe.named_steps["clf"].fit(Xs, y, kind_weight=kw)
+    pipe.named_steps["clf"].fit(Xs, y, sample_weight=sw, kind_weight=kw)
     return pipe
 
 
@@ -288,15 +300,16 @@ def fit_model(
     """
     y = meta["label"].to_numpy()
     kw = kind_weights(meta)
+    sw = sample_weights(meta)
     lab = rows & meta["label"].notna().to_numpy()
-    pipe = fit_pipeline(make_pipeline(names, seed), X[lab], y[lab], kw[lab])
+    pipe = fit_pipeline(make_pipeline(names, seed), X[lab], y[lab], kw[lab], sw[lab])
     half = np.array([is_test_site(g, seed, folds=2, salt="oof") for g in meta["group"]])
     p_oof = np.zeros(len(meta))
     for part in (half, ~half):
         fit_rows = lab & ~part
         if fit_rows.any() and len(set(y[fit_rows])) > 1:
             other = fit_pipeline(make_pipeline(names, seed), X[fit_rows], y[fit_rows],
-                                 kw[fit_rows])  # fmt: skip
+                                 kw[fit_rows], sw[fit_rows])  # fmt: skip
             p_oof[rows & part] = _content_proba(other, X[rows & part])
     log("fitted first pass and its out-of-fold predictions")
     X2 = page_context(p_oof, meta)
@@ -444,6 +457,7 @@ def train(
             "labels": {k: int(v) for k, v in meta["label"].value_counts().items()},
             "by_corpus_source_label": {" / ".join(k): int(v) for k, v in sources.items()},
             "aligned_boilerplate_kind_weight": ALIGNED_KIND_WEIGHT,
+            "hand_label_weight": TRUSTED_WEIGHT,
             "stored_label_files": [str(Path(p)) for p in label_paths],
         },
         "split": f"site-disjoint: sha1(seed:site) % {TEST_FOLDS} == 0 held out",

@@ -152,9 +152,7 @@ def write_tiny_corpus(root: Path, name: str = "tiny") -> Path:
         if pid == "c":
             row["related"] = [RELATED_C]
         rows.append(row)
-    (cdir / "gold.jsonl").write_text(
-        "".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8"
-    )
+    (cdir / "gold.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return cdir
 
 

@@ -1,0 +1,174 @@
+"""Training: a tiny model from the authored pages, its card, persistence and determinism.
+
+Every model here is trained into a temporary directory; the shipped model is untouched.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import joblib
+import numpy as np
+import pytest
+from conftest import AUTHORED_PAGES, SEED_PAGES, TINY_ARTICLES, train_tiny
+
+from classifier.decode import parse
+from classifier.features import page_features
+from classifier.labels import fingerprint
+from classifier.model import LABELS, Model, ModelError
+from classifier.segment import segment
+
+
+def authored_blocks():
+    for path in sorted(AUTHORED_PAGES.glob("*.html")):
+        yield path, segment(parse(path.read_bytes()))
+
+
+def test_train_writes_model_and_card(trained):
+    assert trained.seconds < 30, "training on the authored pages should take seconds"
+    assert trained.path.is_file()
+    card_path = trained.path.with_suffix(".card.json")
+    assert card_path.is_file()
+    card = json.loads(card_path.read_text(encoding="utf-8"))
+    assert card == json.loads(json.dumps(trained.model.card))  # the card on disk is complete
+    assert card["labels"] == list(LABELS)
+    assert card["features"]["count"] == len(trained.model.pipeline.named_steps["vec"].vocabulary_)
+    n_pages = len(list(AUTHORED_PAGES.glob("*.html")))
+    data = card["training_data"]
+    assert data["pages"] == {"authored": n_pages}
+    assert set(data["labels"]) == set(LABELS)  # the authored pages show every kind
+    assert 0 < sum(data["labels"].values()) <= data["blocks"]
+    assert all(k.startswith("authored / authored / ") for k in data["by_corpus_source_label"])
+    versions = card["library_versions"]
+    assert {"python", "scikit-learn", "numpy", "lxml"} <= set(versions)
+    assert card["seed"] == 0
+    assert "blocks_site_disjoint_test" in card["metrics"]
+    assert any(line.startswith("saved ") for line in trained.logs)
+
+
+def test_loaded_model_predicts_its_training_labels(trained):
+    model = Model.load(trained.path)
+    assert model.labels == list(LABELS)
+    per_page = {}
+    right = total = 0
+    for path, blocks in authored_blocks():
+        model.label_blocks(blocks)
+        ok = sum(b.label == (b.gold or "boilerplate") for b in blocks)
+        per_page[path.name] = ok / len(blocks)
+        right += ok
+        total += len(blocks)
+    assert right / total >= 0.9
+    assert min(per_page.values()) >= 0.8, per_page
+
+
+def test_save_load_round_trip_gives_identical_probabilities(trained):
+    loaded = Model.load(trained.path)
+    assert "load_seconds" in loaded.card["runtime"]
+    assert (loaded.reviser is None) == (trained.model.reviser is None)
+    for path in SEED_PAGES + sorted(AUTHORED_PAGES.glob("*.html"))[:2]:
+        html = path.read_bytes()
+        feats = page_features(segment(parse(html)))
+        before = trained.model.predict_proba(feats)
+        after = loaded.predict_proba(feats)
+        assert before.shape == (len(feats), len(LABELS))
+        assert np.array_equal(before, after)
+        np.testing.assert_allclose(after.sum(axis=1), 1.0)
+        # the whole labelling, second pass included
+        a = trained.model.label_blocks(segment(parse(html)))
+        b = loaded.label_blocks(segment(parse(html)))
+        assert [(x.label, x.confidence) for x in a] == [(x.label, x.confidence) for x in b]
+
+
+@pytest.fixture(scope="module")
+def again(tmp_path_factory):
+    """A second run with the same seed and data, naming a corpus directory that is absent."""
+    tmp = tmp_path_factory.mktemp("again")
+    return tmp / "no-such-corpus", train_tiny(
+        tmp / "again.joblib", corpora=[tmp / "no-such-corpus"]
+    )
+
+
+def test_same_seed_gives_the_same_model(trained, again):
+    _, run = again
+    a = trained.model.pipeline.named_steps
+    b = run.model.pipeline.named_steps
+    assert a["vec"].vocabulary_ == b["vec"].vocabulary_
+    assert np.array_equal(a["scale"].scale_, b["scale"].scale_)
+    for part in ("main_", "kind_"):
+        ma, mb = getattr(a["clf"], part), getattr(b["clf"], part)
+        assert np.array_equal(ma.coef_, mb.coef_)
+        assert np.array_equal(ma.intercept_, mb.intercept_)
+    ra, rb = trained.model.reviser, run.model.reviser
+    assert (ra is None) == (rb is None)
+    if ra is not None:
+        assert np.array_equal(ra.coef_, rb.coef_)
+        assert np.array_equal(ra.intercept_, rb.intercept_)
+    assert run.model.card["metrics"] == trained.model.card["metrics"]
+    assert run.model.card["training_data"] == trained.model.card["training_data"]
+
+
+def test_missing_corpus_is_skipped_with_a_message(again):
+    missing, run = again
+    skipped = [line for line in run.logs if "skipping corpus" in line]
+    assert len(skipped) == 1 and str(missing) in skipped[0]
+    assert run.model.card["training_data"]["pages"] == {
+        "authored": len(list(AUTHORED_PAGES.glob("*.html")))
+    }
+    assert run.path.is_file()
+
+
+def test_corpus_pages_and_stored_labels_are_used(tmp_path, tiny_corpus):
+    # a stored hand label for the first paragraph of corpus page "b" overrides alignment
+    fp = fingerprint(TINY_ARTICLES["b"][0])
+    labels = tmp_path / "labels.jsonl"
+    row = {"corpus": "tiny", "id": "b", "fingerprint": fp, "label": "donation_appeal",
+           "source": "hand"}  # fmt: skip
+    labels.write_text(json.dumps(row) + "\n")
+    run = train_tiny(tmp_path / "m.joblib", corpora=[tiny_corpus], label_paths=[labels])
+    data = run.model.card["training_data"]
+    assert data["pages"]["tiny"] == len(TINY_ARTICLES)
+    by = data["by_corpus_source_label"]
+    assert by["tiny / hand / donation_appeal"] == 1
+    assert by["tiny / gold-aligned / content"] >= 5
+    assert by["tiny / gold-aligned / boilerplate"] >= 5
+    assert any("stored hand labels: 1" in line for line in run.logs)
+
+
+@pytest.mark.xfail(
+    reason="train.py prunes with min_df=1 when there are <= 50 pages but the card always "
+    "reports features.min_df = MIN_DF (3), so it claims a pruning that did not happen",
+    strict=True,
+)
+def test_card_min_df_is_the_one_applied(trained):
+    df: Counter[str] = Counter()
+    for _, blocks in authored_blocks():
+        for feats in page_features(blocks):
+            df.update(name for name, value in feats.items() if value)
+    vocab = trained.model.pipeline.named_steps["vec"].vocabulary_
+    rarest = min(df[name] for name in vocab)
+    assert rarest >= trained.model.card["features"]["min_df"]
+
+
+# ------------------------------------------------------------------------ load errors
+
+
+def test_load_missing_file(tmp_path):
+    with pytest.raises(ModelError, match="model file not found") as info:
+        Model.load(tmp_path / "nope.joblib")
+    assert "nope.joblib" in str(info.value)
+
+
+@pytest.mark.parametrize("obj", [{"something": "else"}, [1, 2, 3], "a string"])
+def test_load_a_joblib_that_is_not_a_model(tmp_path, obj):
+    path = tmp_path / "other.joblib"
+    joblib.dump(obj, path)
+    with pytest.raises(ModelError, match="not a boilerplate-classifier model"):
+        Model.load(path)
+
+
+def test_load_a_file_that_is_not_joblib(tmp_path):
+    path = tmp_path / "page.joblib"
+    path.write_text("<html><body>definitely not a pickle</body></html>")
+    with pytest.raises(ModelError, match="cannot load model"):
+        Model.load(path)
