@@ -62,9 +62,7 @@ def _expand(paths: list[str]) -> Iterator[str]:
 
 
 def _read(source: str) -> bytes:
-    if source == "-":
-        return sys.stdin.buffer.read()
-    data = Path(source).read_bytes()
+    data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
     if source.endswith(".gz") or data[:2] == b"\x1f\x8b":
         data = gzip.decompress(data)
     return data
@@ -116,6 +114,7 @@ def clean(
         output.mkdir(parents=True, exist_ok=True)
     single = len(sources) == 1 and output is None
     failed = 0
+    written: set[str] = set()
     for source in sources:
         try:
             page = cleaner.clean(_read(source))
@@ -132,7 +131,12 @@ def clean(
             for suffix in (".gz", ".html", ".htm", ".xhtml"):
                 name = name.removesuffix(suffix)
             ext = {"text": "txt", "markdown": "md", "json": "json", "html": "html"}[fmt.value]
-            (output / f"{name}.{ext}").write_text(_render(page, fmt), encoding="utf-8")
+            target, k = f"{name}.{ext}", 1
+            while target in written:  # a/index.html and b/index.html must not collide
+                k += 1
+                target = f"{name}-{k}.{ext}"
+            written.add(target)
+            (output / target).write_text(_render(page, fmt), encoding="utf-8")
         else:
             obj = {"source": source, **page.to_dict()}
             if fmt is Format.markdown:

@@ -54,6 +54,10 @@ def decode_bytes(data: bytes) -> str:
     except UnicodeDecodeError:
         pass
     declared = declared_encoding(data)
+    # browsers (WHATWG) read latin-1 and ascii labels as windows-1252: 0x80-0x9f are
+    # curly quotes and the euro sign on real pages, not control characters
+    if declared in ("latin-1", "iso8859-1", "ascii"):
+        declared = "cp1252"
     if declared and declared not in ("utf-8", "utf-16", "utf-32"):
         try:
             return data.decode(declared)
@@ -80,7 +84,10 @@ def to_text(html: HtmlInput) -> str:
     )
 
 
-_PARSER = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, recover=True)
+# huge_tree: without it libxml2 silently drops everything below nesting depth 256
+_PARSER = lxml.html.HTMLParser(
+    remove_comments=True, remove_pis=True, recover=True, huge_tree=True
+)
 
 
 def parse(html: HtmlInput) -> etree._Element | None:

@@ -108,7 +108,10 @@ def load_stored_labels(paths: Iterable[Path]) -> dict[tuple[str, str, str], Stor
             for n, line in enumerate(f.read_text(encoding="utf-8").split("\n"), 1):
                 if not line.strip():
                     continue
-                row = json.loads(line)
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f"{f}:{n}: not valid JSON: {exc}") from exc
                 label = row.get("label")
                 if label not in LABELS:
                     raise ValueError(f"{f}:{n}: unknown label {label!r}; known: {LABELS}")

@@ -37,7 +37,7 @@ HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _TOKEN_SPLIT = re.compile(r"[^a-z0-9]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
-_MAX_DEPTH = 250  # below this depth we flatten the subtree instead of recursing
+_MAX_DEPTH = 400  # below this many nested elements we flatten instead of recursing
 
 
 @dataclass(slots=True)
@@ -150,7 +150,7 @@ class _Segmenter:
         self.n_links = 0
         self.inline = []
 
-    def walk(self, el: etree._Element, ctx: _Ctx, path: str) -> None:
+    def walk(self, el: etree._Element, ctx: _Ctx, path: str, level: int = 0) -> None:
         tag = el.tag
         if not isinstance(tag, str):  # comment / PI that survived the parser
             self.add(el.tail)
@@ -194,16 +194,16 @@ class _Segmenter:
         if is_link:
             self.link_depth += 1
             self.n_links += 1
-        self.add(el.text)
-        if inner.depth > _MAX_DEPTH:
+        if level > _MAX_DEPTH:  # flatten instead of recursing further
             self.add(" ".join(el.itertext()))
         else:
+            self.add(el.text)
             counts: dict[str, int] = {}
             for child in el:
                 ctag = child.tag if isinstance(child.tag, str) else "node()"
                 n = counts.get(ctag, 0) + 1
                 counts[ctag] = n
-                self.walk(child, inner, f"{path}/{ctag}[{n}]")
+                self.walk(child, inner, f"{path}/{ctag}[{n}]", level + 1)
         if is_link:
             self.link_depth -= 1
         if is_block:

@@ -400,13 +400,17 @@ def train(
         pages = corpus_pages(cdir)
         used[cdir.name] = len(pages)
         specs.extend(pages)
+    for p in label_paths:
+        if not Path(p).exists():
+            log(f"skipping labels {p}: not found")
     stored = load_stored_labels([p for p in label_paths if Path(p).exists()])
     log(f"pages: {used}; stored hand labels: {len(stored)}")
     if not specs:
         raise ValueError("no training pages: training_data/pages is empty and no corpus found")
 
     X, names, meta = cached_table(specs, stored, n_jobs, progress, cache_dir, log)
-    X, names = prune(X, names, MIN_DF if len(specs) > 50 else 1)
+    min_df = MIN_DF if len(specs) > 50 else 1  # a handful of pages: keep every feature
+    X, names = prune(X, names, min_df)
     y = meta["label"].to_numpy()
     labelled = meta["label"].notna().to_numpy()
     log(f"blocks: {X.shape[0]:,} ({labelled.sum():,} labelled), {X.shape[1]:,} features; "
@@ -449,7 +453,7 @@ def train(
             "count": len(names),
             "families": "own text stats, words of short blocks, tag, class/id tokens "
             "(own/parent/ancestors/inline), neighbours, nearest heading, main-container",
-            "min_df": MIN_DF,
+            "min_df": min_df,
         },
         "training_data": {
             "pages": used,

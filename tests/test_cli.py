@@ -178,12 +178,6 @@ def test_clean_output_dir_writes_one_file_per_input(cli, tmp_path):
     assert (out / "md" / (SEED_PAGES[0].stem + ".md")).read_text().startswith("#")
 
 
-@pytest.mark.xfail(
-    reason="cli.clean names each --output file after the input's basename only, so two "
-    "inputs with the same name (e.g. a/index.html and b/index.html from a directory) "
-    "silently overwrite each other",
-    strict=True,
-)
 def test_clean_output_dir_keeps_inputs_with_the_same_name(cli, tmp_path):
     for sub, page in (("a", SEED_PAGES[0]), ("b", SEED_PAGES[1])):
         (tmp_path / "site" / sub).mkdir(parents=True)

@@ -78,12 +78,6 @@ def test_declared_encoding_names():
     assert declared_encoding(b"<p>no declaration</p>") is None
 
 
-@pytest.mark.xfail(
-    reason="decode.py decodes a page declaring iso-8859-1 with Python's strict latin-1, "
-    "so bytes 0x80-0x9f become C1 control characters; browsers (WHATWG Encoding "
-    "Standard) treat the label iso-8859-1 as windows-1252",
-    strict=True,
-)
 def test_iso_8859_1_label_means_windows_1252():
     data = b'<html><head><meta charset="iso-8859-1"></head><body><p>\x93Hello\x94 \x80 caf\xe9</p>'
     assert texts(data) == ["\u201cHello\u201d \u20ac caf\u00e9"]

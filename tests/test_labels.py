@@ -180,12 +180,6 @@ def test_load_stored_labels_rejects_bad_rows_with_file_and_line(tmp_path, bad, w
         assert w in message
 
 
-@pytest.mark.xfail(
-    reason="labels.load_stored_labels calls json.loads(line) unguarded: a malformed line "
-    "raises a bare JSONDecodeError ('line 1 column 1') that names neither the file nor "
-    "its line, unlike the unknown-label/-source errors",
-    strict=True,
-)
 def test_load_stored_labels_names_file_and_line_of_malformed_json(tmp_path):
     f = tmp_path / "broken.jsonl"
     f.write_text(_row() + "\n" + '{"corpus": "demo", "id": ' + "\n")

@@ -238,36 +238,18 @@ def test_deeply_nested_page_does_not_crash(tag):
         assert b.text.count("deep text") <= 1
 
 
-@pytest.mark.xfail(
-    reason="decode.py builds its lxml HTMLParser without huge_tree=True, so libxml2 stops "
-    "at nesting depth 256 (ERR_RESOURCE_LIMIT) and silently drops everything deeper and "
-    "everything after it",
-    strict=True,
-)
 def test_text_inside_and_after_deep_nesting_is_kept():
     n = 300
     html = f"<html><body><p>before</p>{'<div>' * n}deep text{'</div>' * n}<p>after</p></body>"
     assert [b.text for b in segment(parse(html))] == ["before", "deep text", "after"]
 
 
-@pytest.mark.xfail(
-    reason="segment.py flattens a subtree below _MAX_DEPTH with self.add(el.text) followed "
-    "by self.add(' '.join(el.itertext())); itertext() includes el.text again, so the "
-    "element's own text is emitted twice",
-    strict=True,
-)
 def test_text_below_the_flattening_depth_is_not_duplicated():
-    n = 250  # html + body + 250 divs: within libxml2's limit, beyond the segmenter's
+    n = 450  # beyond the segmenter's _MAX_DEPTH (400), where it flattens the subtree
     html = f"<html><body>{'<div>' * n}deep text{'</div>' * n}<p>after</p></body></html>"
     assert [b.text for b in segment(parse(html))] == ["deep text", "after"]
 
 
-@pytest.mark.xfail(
-    raises=RecursionError,
-    reason="segment.py only counts block elements towards _MAX_DEPTH, so a tree with ~1000 "
-    "nested inline elements recurses past Python's recursion limit",
-    strict=True,
-)
 def test_deep_inline_nesting_in_a_tree_built_elsewhere():
     parser = lxml.html.HTMLParser(huge_tree=True)
     n = 1500

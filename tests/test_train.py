@@ -135,11 +135,6 @@ def test_corpus_pages_and_stored_labels_are_used(tmp_path, tiny_corpus):
     assert any("stored hand labels: 1" in line for line in run.logs)
 
 
-@pytest.mark.xfail(
-    reason="train.py prunes with min_df=1 when there are <= 50 pages but the card always "
-    "reports features.min_df = MIN_DF (3), so it claims a pruning that did not happen",
-    strict=True,
-)
 def test_card_min_df_is_the_one_applied(trained):
     df: Counter[str] = Counter()
     for _, blocks in authored_blocks():
