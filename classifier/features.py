@@ -216,11 +216,31 @@ def _common_depth(a: str, b: str) -> int:
 CONTEXT_FEATURES = (
     "p", "logit", "p_prev", "p_next", "p_prev2", "p_next2", "win3", "win10", "max3",
     "mass_before", "mass_after", "between", "parent_mean", "len", "link", "edge",
+    "special", "special_strong",
 )  # fmt: skip
 
 
+def special_evidence(proba: np.ndarray, classes: Sequence[str]) -> np.ndarray:
+    """How sure the kind model is that a block is an appeal, related box or counter.
+
+    The first pass asks "content?" and "which kind?" separately; the second pass needs
+    the kind model's own view, so that a donation appeal in the middle of the story
+    can be taken out of the story.
+    """
+    c = list(classes).index("content")
+    rest = np.maximum(1.0 - proba[:, c], 1e-9)
+    cols = [j for j, lab in enumerate(classes) if lab not in ("content", "boilerplate")]
+    if not cols:
+        return np.zeros(len(proba))
+    return np.clip(proba[:, cols].max(axis=1) / rest, 0.0, 1.0)
+
+
 def context_features(
-    p: np.ndarray, chars: np.ndarray, link: np.ndarray, parent: np.ndarray
+    p: np.ndarray,
+    chars: np.ndarray,
+    link: np.ndarray,
+    parent: np.ndarray,
+    special: np.ndarray | None = None,
 ) -> np.ndarray:
     """Second-pass features: what the first pass thinks of a block's surroundings.
 
@@ -262,6 +282,9 @@ def context_features(
     out[:, 13] = np.log1p(chars) / 8.0
     out[:, 14] = link
     out[:, 15] = ((idx == 0) | (idx == n - 1)).astype(float)
+    if special is not None:
+        out[:, 16] = special
+        out[:, 17] = (special > 0.8).astype(float)
     return out
 
 

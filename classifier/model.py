@@ -23,7 +23,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from .features import block_context_inputs, context_features, page_features
+from .features import block_context_inputs, context_features, page_features, special_evidence
 from .segment import Block
 
 LABELS = ("content", "donation_appeal", "related_links", "counter_widget", "boilerplate")
@@ -109,6 +109,24 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[decide(self.predict_proba(X), list(self.classes_))]
 
 
+def revise_proba(
+    reviser: LogisticRegression,
+    proba: np.ndarray,
+    labels: list[str],
+    chars: np.ndarray,
+    link: np.ndarray,
+    parent: np.ndarray,
+) -> np.ndarray:
+    """Second pass for one page: new P(content), the kinds rescaled to the rest."""
+    c = labels.index("content")
+    p1 = proba[:, c]
+    X2 = context_features(p1, chars, link, parent, special_evidence(proba, labels))
+    p2 = reviser.predict_proba(X2)[:, 1]
+    out = proba * ((1 - p2) / np.maximum(1 - p1, 1e-9))[:, None]
+    out[:, c] = p2
+    return out
+
+
 def decide(proba: np.ndarray, classes: list[str]) -> np.ndarray:
     """Content when P(content) >= 0.5, else the most likely other kind."""
     if "content" not in classes:
@@ -173,7 +191,7 @@ class Model:
         proba = self.predict_proba(feats)
         labels = self.labels
         if self.reviser is not None and "content" in labels:
-            proba = self.revise(proba, labels.index("content"), blocks)
+            proba = self.revise(proba, labels, blocks)
         best = decide(proba, labels)
         for b, k, row in zip(blocks, best, proba, strict=True):
             b.label = labels[k]
@@ -183,14 +201,9 @@ class Model:
                 b.why = self.explain(f, b.label)
         return blocks
 
-    def revise(self, proba: np.ndarray, c: int, blocks: list[Block]) -> np.ndarray:
+    def revise(self, proba: np.ndarray, labels: list[str], blocks: list[Block]) -> np.ndarray:
         """Re-estimate P(content) from the first pass's view of each block's context."""
-        p1 = proba[:, c]
-        X2 = context_features(p1, *block_context_inputs(blocks))
-        p2 = self.reviser.predict_proba(X2)[:, 1]
-        out = proba * ((1 - p2) / np.maximum(1 - p1, 1e-9))[:, None]
-        out[:, c] = p2
-        return out
+        return revise_proba(self.reviser, proba, labels, *block_context_inputs(blocks))
 
     def explain(self, feats: dict[str, float], label: str, top: int = 4) -> list[str]:
         """The features that pushed a block towards `label` rather than `content`."""

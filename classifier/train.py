@@ -30,7 +30,12 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MaxAbsScaler
 
 from .decode import parse
-from .features import block_context_inputs, context_features, page_features
+from .features import (
+    block_context_inputs,
+    context_features,
+    page_features,
+    special_evidence,
+)
 from .labels import StoredLabel, load_stored_labels, page_labels
 from .model import LABELS, BlockClassifier, Model
 from .segment import segment
@@ -265,22 +270,29 @@ def fit_pipeline(
     return pipe
 
 
-def _content_proba(pipe: Pipeline, X: sp.csr_matrix) -> np.ndarray:
+def _first_pass(pipe: Pipeline, X: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """P(content) and the kind model's special-kind evidence per row."""
     clf = pipe.named_steps["clf"]
+    classes = list(clf.classes_)
     proba = clf.predict_proba(pipe.named_steps["scale"].transform(X))
-    return proba[:, list(clf.classes_).index("content")]
+    return proba[:, classes.index("content")], special_evidence(proba, classes)
 
 
-def page_context(p: np.ndarray, meta: pd.DataFrame) -> np.ndarray:
-    """context_features for every row, page by page (rows of a page are contiguous)."""
+def _page_runs(meta: pd.DataFrame) -> list[tuple[int, int]]:
+    """(start, end) row ranges of each page; a page's rows are contiguous."""
     key = (meta["corpus"] + "/" + meta["page"].astype(str)).to_numpy()
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     ends = np.r_[starts[1:], len(key)]
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))
+
+
+def page_context(p: np.ndarray, meta: pd.DataFrame, special: np.ndarray) -> np.ndarray:
+    """context_features for every row, page by page."""
     chars = meta["chars"].to_numpy(dtype=float)
     link = meta["link"].to_numpy(dtype=float)
     parent = meta["parent"].to_numpy(dtype=np.int64)
-    parts = [context_features(p[a:b], chars[a:b], link[a:b], parent[a:b])
-             for a, b in zip(starts, ends, strict=True)]  # fmt: skip
+    parts = [context_features(p[a:b], chars[a:b], link[a:b], parent[a:b], special[a:b])
+             for a, b in _page_runs(meta)]  # fmt: skip
     return np.vstack(parts) if parts else np.zeros((0, 0))
 
 
@@ -305,37 +317,38 @@ def fit_model(
     pipe = fit_pipeline(make_pipeline(names, seed), X[lab], y[lab], kw[lab], sw[lab])
     half = np.array([is_test_site(g, seed, folds=2, salt="oof") for g in meta["group"]])
     p_oof = np.zeros(len(meta))
+    s_oof = np.zeros(len(meta))
     for part in (half, ~half):
         fit_rows = lab & ~part
         if fit_rows.any() and len(set(y[fit_rows])) > 1:
             other = fit_pipeline(make_pipeline(names, seed), X[fit_rows], y[fit_rows],
                                  kw[fit_rows], sw[fit_rows])  # fmt: skip
-            p_oof[rows & part] = _content_proba(other, X[rows & part])
+            p_oof[rows & part], s_oof[rows & part] = _first_pass(other, X[rows & part])
     log("fitted first pass and its out-of-fold predictions")
-    X2 = page_context(p_oof, meta)
+    X2 = page_context(p_oof, meta, s_oof)
     target = y[lab] == "content"
     reviser = None
     if 0 < target.sum() < len(target):
         reviser = LogisticRegression(C=1.0, max_iter=1000, random_state=seed)
-        reviser.fit(X2[lab], target)
+        reviser.fit(X2[lab], target, sample_weight=sw[lab])
     return Model(pipe, reviser=reviser)
 
 
 def predict_rows(model: Model, X: sp.csr_matrix, meta: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
     """Labels for table rows, both passes, as the model labels a page at run time."""
-    from .model import decide
+    from .model import decide, revise_proba
 
     pipe = model.pipeline
     clf = pipe.named_steps["clf"]
     classes = list(clf.classes_)
     proba = clf.predict_proba(pipe.named_steps["scale"].transform(X[rows]))
     if model.reviser is not None and "content" in classes:
-        c = classes.index("content")
-        sub = meta[rows].reset_index(drop=True)
-        p1 = proba[:, c]
-        p2 = model.reviser.predict_proba(page_context(p1, sub))[:, 1]
-        proba = proba * ((1 - p2) / np.maximum(1 - p1, 1e-9))[:, None]
-        proba[:, c] = p2
+        sub = meta[rows]
+        chars, link = sub["chars"].to_numpy(dtype=float), sub["link"].to_numpy(dtype=float)
+        parent = sub["parent"].to_numpy(dtype=np.int64)
+        for a, b in _page_runs(sub):
+            proba[a:b] = revise_proba(model.reviser, proba[a:b], classes, chars[a:b],
+                                      link[a:b], parent[a:b])  # fmt: skip
     return np.array(classes)[decide(proba, classes)]
 
 
