@@ -8,6 +8,7 @@ around in a scraper and safe to share between threads.
 from __future__ import annotations
 
 import html as html_lib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,13 @@ from .model import LABELS, Model, default_model
 from .segment import HEADINGS, Block, page_title, segment
 
 KEEP_DEFAULT = frozenset({"content"})
+# A subscription prompt that cuts the story short, as opposed to a plain appeal.
+_PAYWALL = re.compile(
+    r"(continue reading|keep reading|read the (full|rest)|already a (subscriber|member)|"
+    r"unlock (this|the)|subscribers? only|for subscribers|weiterlesen mit|"
+    r"nur für abonnenten|réservé aux abonnés|exclusivo para suscriptores)",
+    re.I,
+)
 
 
 @dataclass
@@ -36,6 +44,13 @@ class Page:
     def text(self) -> str:
         """The article body as plain text, paragraphs separated by a blank line."""
         return "\n\n".join(b.text for b in self.content_blocks)
+
+    @property
+    def paywalled(self) -> bool:
+        """True when a subscription prompt (labelled donation_appeal) gates the story."""
+        return any(
+            b.label == "donation_appeal" and _PAYWALL.search(b.text) for b in self.blocks
+        )
 
     def to_markdown(self) -> str:
         """Headings as #, list items as -, quotes as >, the rest as paragraphs."""
@@ -80,6 +95,7 @@ class Page:
             "title": self.title,
             "url": self.url,
             "text": self.text,
+            "paywalled": self.paywalled,
             "blocks": [
                 {
                     "text": b.text,

@@ -88,14 +88,18 @@ def _cleaner(model: Path | None, keep: list[str] | None = None, explain: bool = 
 
 @app.command()
 def clean(
-    paths: Annotated[list[str], typer.Argument(help="HTML files, .html.gz, directories, or - for stdin.")],
+    paths: Annotated[
+        list[str], typer.Argument(help="HTML files, .html.gz, directories, or - for stdin.")
+    ],
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write one file per input into DIR.")
     ] = None,
     keep: Annotated[
         list[str] | None,
-        typer.Option("--keep", help=f"Labels to keep (repeatable; default content). One of {LABELS}."),
+        typer.Option(
+            "--keep", help=f"Labels to keep (repeatable; default content). One of {LABELS}."
+        ),
     ] = None,
     model: ModelOpt = None,
 ) -> None:
@@ -156,7 +160,9 @@ def blocks(
     fmt: Annotated[TableFormat, typer.Option("--format", "-f", help="table or jsonl.")] = (
         TableFormat.table
     ),
-    why: Annotated[bool, typer.Option("--why", help="Show the features behind each label.")] = False,
+    why: Annotated[
+        bool, typer.Option("--why", help="Show the features behind each label.")
+    ] = False,
     model: ModelOpt = None,
 ) -> None:
     """Show every block of a page with its label and confidence."""

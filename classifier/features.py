@@ -31,7 +31,8 @@ _PUNCT = re.compile(r"[.,;!?]")
 # open... become a patron") and counters in any wording share evidence.
 _CUE_PARTS = {
     "donate": re.compile(
-        r"\b(donat\w*|patreon|patron|paypal|ko-fi|support (us|our|independent)|"
+        r"\b(donat\w*|patreon|patron|paypal|ko-fi|support (us|our|independent|quality)|"
+        r"your support|readers like you|reader-funded|join (us|our)|help us|chip in|"
         r"become a (member|supporter|subscriber)|membership|subscri\w+|newsletter|"
         r"sign up|buy me a coffee|contribut\w+|spende\w*|spenden|unterstütz\w+|abonn\w+|"
         r"soutenez|soutenir|faire un don|suscri\w+|don(a|e)r|hazte socio|"

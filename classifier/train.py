@@ -8,6 +8,7 @@ model memorised never inflates its test score. Same data + same seed -> same mod
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import json
@@ -47,9 +48,9 @@ DEFAULT_CORPORA = ("web2026-dev", "trafilatura-dev", "dragnet", "googlenews", "c
                    "cleanportaleval", "readability-tests")  # fmt: skip
 MIN_DF = 3  # a feature seen on fewer blocks than this is noise, not signal
 ALIGNED_KIND_WEIGHT = 0.005  # see kind_weights()
-TRUSTED_WEIGHT = 5.0  # see sample_weights()
-TEST_FOLDS = 5
-META_COLUMNS = ["corpus", "page", "group", "block", "label", "source", "chars", "link", "parent"]  # 1 in 5 sites is held out
+TRUSTED_WEIGHT = 10.0  # see sample_weights()
+TEST_FOLDS = 5  # 1 in 5 sites is held out
+META_COLUMNS = ["corpus", "page", "group", "block", "label", "source", "chars", "link", "parent"]
 
 
 @dataclass
@@ -334,7 +335,9 @@ def fit_model(
     return Model(pipe, reviser=reviser)
 
 
-def predict_rows(model: Model, X: sp.csr_matrix, meta: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+def predict_rows(
+    model: Model, X: sp.csr_matrix, meta: pd.DataFrame, rows: np.ndarray
+) -> np.ndarray:
     """Labels for table rows, both passes, as the model labels a page at run time."""
     from .model import decide, revise_proba
 
@@ -379,10 +382,8 @@ def library_versions() -> dict[str, str]:
 
     out = {"python": platform.python_version()}
     for pkg in ("scikit-learn", "numpy", "scipy", "pandas", "joblib", "lxml"):
-        try:
+        with contextlib.suppress(md.PackageNotFoundError):
             out[pkg] = md.version(pkg)
-        except md.PackageNotFoundError:
-            pass
     return out
 
 

@@ -1,0 +1,71 @@
+"""Output formats and flags of a cleaned Page, on hand-labelled blocks (no model)."""
+
+from __future__ import annotations
+
+import json
+
+from classifier.clean import Page
+from classifier.decode import parse
+from classifier.segment import segment
+
+HTML = """<html><body>
+<nav><a href="/">Home</a> <a href="/donate">Donate</a></nav>
+<article>
+<h2 data-label="content">A headline &amp; more</h2>
+<p data-label="content">First paragraph of the story, long enough to be a paragraph.</p>
+<ul data-label="content"><li>one point</li><li>another point</li></ul>
+<blockquote data-label="content"><p>A quoted sentence.</p></blockquote>
+<div data-label="donation_appeal"><p>Subscribe to continue reading. Already a subscriber?
+ <a href="/login">Log in</a></p></div>
+</article></body></html>"""
+
+
+def page(keep: frozenset[str] = frozenset({"content"})) -> Page:
+    blocks = segment(parse(HTML))
+    for b in blocks:  # use the authored labels instead of a model's
+        b.label = b.gold or "boilerplate"
+        b.confidence = 1.0
+    return Page(title="T", blocks=blocks, keep=keep)
+
+
+def test_text_keeps_only_content_in_order():
+    assert page().text.split("\n\n") == [
+        "A headline & more",
+        "First paragraph of the story, long enough to be a paragraph.",
+        "one point",
+        "another point",
+        "A quoted sentence.",
+    ]
+
+
+def test_keep_more_labels():
+    assert "Subscribe to continue reading" in page(frozenset({"content", "donation_appeal"})).text
+    assert "Subscribe" not in page().text
+
+
+def test_markdown_marks_headings_lists_and_quotes():
+    md = page().to_markdown()
+    assert "## A headline & more" in md
+    assert "- one point" in md
+    assert "> A quoted sentence." in md
+    assert "Donate" not in md
+
+
+def test_html_is_escaped_and_holds_only_content():
+    out = page().to_html()
+    assert "<h2>A headline &amp; more</h2>" in out
+    assert "<li>one point</li>" in out
+    assert "Subscribe" not in out and "Donate" not in out
+
+
+def test_dict_is_json_ready_and_flags_the_paywall():
+    d = json.loads(json.dumps(page().to_dict()))
+    assert d["paywalled"] is True
+    assert {b["label"] for b in d["blocks"]} == {"content", "donation_appeal", "boilerplate"}
+    assert all(set(b) >= {"text", "label", "confidence", "tag", "xpath"} for b in d["blocks"])
+
+
+def test_plain_appeal_is_not_a_paywall():
+    blocks = segment(parse("<p>Become a Patron!</p>"))
+    blocks[0].label = "donation_appeal"
+    assert Page(title="", blocks=blocks).paywalled is False
