@@ -221,21 +221,6 @@ CONTEXT_FEATURES = (
 )  # fmt: skip
 
 
-def special_evidence(proba: np.ndarray, classes: Sequence[str]) -> np.ndarray:
-    """How sure the kind model is that a block is an appeal, related box or counter.
-
-    The first pass asks "content?" and "which kind?" separately; the second pass needs
-    the kind model's own view, so that a donation appeal in the middle of the story
-    can be taken out of the story.
-    """
-    c = list(classes).index("content")
-    rest = np.maximum(1.0 - proba[:, c], 1e-9)
-    cols = [j for j, lab in enumerate(classes) if lab not in ("content", "boilerplate")]
-    if not cols:
-        return np.zeros(len(proba))
-    return np.clip(proba[:, cols].max(axis=1) / rest, 0.0, 1.0)
-
-
 def context_features(
     p: np.ndarray,
     chars: np.ndarray,

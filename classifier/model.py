@@ -23,7 +23,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from .features import block_context_inputs, context_features, page_features, special_evidence
+from .features import block_context_inputs, context_features, page_features
 from .segment import Block
 
 LABELS = ("content", "donation_appeal", "related_links", "counter_widget", "boilerplate")
@@ -62,8 +62,10 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
     ) -> BlockClassifier:
         """Fit both models; `kind_weight` says how far to trust each row's kind label.
 
-        Gold alignment only knows "not content": its boilerplate rows include unlabelled
-        appeals and related boxes, so the kind model should lean on hand labels.
+        Gold alignment only knows "content or not": its boilerplate rows include
+        unlabelled appeals and related boxes, so the kind model should lean on hand
+        labels. The kind model also sees (down-weighted) content rows, so that its view
+        of "is this an appeal?" is meaningful for every block, story paragraphs included.
         """
         y = np.asarray(y)
         present = set(y)
@@ -73,9 +75,9 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
             C=self.C, max_iter=self.max_iter, random_state=self.random_state
         ).fit(X, is_content.astype(int), sample_weight=sample_weight)
         kw = np.ones(len(y)) if kind_weight is None else np.asarray(kind_weight, dtype=float)
-        other = ~is_content & (kw > 0)
+        other = kw > 0
         kinds = np.unique(y[other])
-        if len(kinds) >= 2:
+        if len(set(kinds) - {"content"}) >= 2:
             yo, wo = y[other], kw[other]
             mass = {k: wo[yo == k].sum() for k in kinds}
             top = max(mass.values())
@@ -85,7 +87,8 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
             ).fit(X[other], yo, sample_weight=wo * balance)
         else:
             self.kind_ = None
-            self.only_kind_ = str(kinds[0]) if len(kinds) else "boilerplate"
+            rest = [k for k in kinds if k != "content"]
+            self.only_kind_ = str(rest[0]) if rest else "boilerplate"
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -99,11 +102,28 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
             out[:, classes.index("content")] = p
         if self.kind_ is not None:
             kp = self.kind_.predict_proba(X)
-            for j, lab in enumerate(self.kind_.classes_):
-                out[:, classes.index(lab)] = (1 - p) * kp[:, j]
+            kinds = list(self.kind_.classes_)
+            cols = [j for j, lab in enumerate(kinds) if lab != "content"]
+            norm = np.maximum(kp[:, cols].sum(axis=1), 1e-12)
+            for j in cols:
+                out[:, classes.index(kinds[j])] = (1 - p) * kp[:, j] / norm
         elif self.only_kind_ in classes:
             out[:, classes.index(self.only_kind_)] = 1 - p
         return out
+
+    def special_evidence(self, X: Any) -> np.ndarray:
+        """The kind model's own P(appeal, related box or counter), content included.
+
+        The second pass needs it: it is how a donation appeal in the middle of the
+        story, which the content model places by position, can be taken out again.
+        """
+        if self.kind_ is None:
+            return np.zeros(X.shape[0])
+        kinds = list(self.kind_.classes_)
+        cols = [j for j, lab in enumerate(kinds) if lab not in ("content", "boilerplate")]
+        if not cols:
+            return np.zeros(X.shape[0])
+        return self.kind_.predict_proba(X)[:, cols].max(axis=1)
 
     def predict(self, X: Any) -> np.ndarray:
         return self.classes_[decide(self.predict_proba(X), list(self.classes_))]
@@ -112,6 +132,7 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
 def revise_proba(
     reviser: LogisticRegression,
     proba: np.ndarray,
+    evidence: np.ndarray,
     labels: list[str],
     chars: np.ndarray,
     link: np.ndarray,
@@ -120,7 +141,7 @@ def revise_proba(
     """Second pass for one page: new P(content), the kinds rescaled to the rest."""
     c = labels.index("content")
     p1 = proba[:, c]
-    X2 = context_features(p1, chars, link, parent, special_evidence(proba, labels))
+    X2 = context_features(p1, chars, link, parent, evidence)
     p2 = reviser.predict_proba(X2)[:, 1]
     out = proba * ((1 - p2) / np.maximum(1 - p1, 1e-9))[:, None]
     out[:, c] = p2
@@ -154,12 +175,16 @@ class Model:
         return [str(c) for c in self.pipeline.classes_]
 
     def predict_proba(self, feats: Sequence[dict[str, float]]) -> np.ndarray:
-        """Class probabilities, columns in `self.labels` order."""
+        """First-pass class probabilities, columns in `self.labels` order."""
+        return self.first_pass(feats)[0]
+
+    def first_pass(self, feats: Sequence[dict[str, float]]) -> tuple[np.ndarray, np.ndarray]:
+        """First-pass probabilities and the kind model's special-kind evidence."""
         if not feats:
-            return np.zeros((0, len(self.labels)))
+            return np.zeros((0, len(self.labels))), np.zeros(0)
         steps = self.pipeline.named_steps
         X = steps["scale"].transform(self.vectorize(feats))
-        return steps["clf"].predict_proba(X)
+        return steps["clf"].predict_proba(X), steps["clf"].special_evidence(X)
 
     def vectorize(self, feats: Sequence[dict[str, float]]) -> sp.csr_matrix:
         """Same result as the pipeline's DictVectorizer, without its per-value type checks.
@@ -188,10 +213,12 @@ class Model:
         feats = page_features(blocks)
         if not feats:
             return blocks
-        proba = self.predict_proba(feats)
+        proba, evidence = self.first_pass(feats)
         labels = self.labels
         if self.reviser is not None and "content" in labels:
-            proba = self.revise(proba, labels, blocks)
+            proba = revise_proba(
+                self.reviser, proba, evidence, labels, *block_context_inputs(blocks)
+            )
         best = decide(proba, labels)
         for b, k, row in zip(blocks, best, proba, strict=True):
             b.label = labels[k]
@@ -200,10 +227,6 @@ class Model:
             for b, f in zip(blocks, feats, strict=True):
                 b.why = self.explain(f, b.label)
         return blocks
-
-    def revise(self, proba: np.ndarray, labels: list[str], blocks: list[Block]) -> np.ndarray:
-        """Re-estimate P(content) from the first pass's view of each block's context."""
-        return revise_proba(self.reviser, proba, labels, *block_context_inputs(blocks))
 
     def explain(self, feats: dict[str, float], label: str, top: int = 4) -> list[str]:
         """The features that pushed a block towards `label` rather than `content`."""

@@ -35,7 +35,6 @@ from .features import (
     block_context_inputs,
     context_features,
     page_features,
-    special_evidence,
 )
 from .labels import StoredLabel, load_stored_labels, page_labels
 from .model import LABELS, BlockClassifier, Model
@@ -49,6 +48,7 @@ DEFAULT_CORPORA = ("web2026-dev", "trafilatura-dev", "dragnet", "googlenews", "c
 MIN_DF = 3  # a feature seen on fewer blocks than this is noise, not signal
 ALIGNED_KIND_WEIGHT = 0.005  # see kind_weights()
 TRUSTED_WEIGHT = 10.0  # see sample_weights()
+CONTENT_KIND_WEIGHT = 0.02  # aligned content rows in the kind model (see kind_weights)
 TEST_FOLDS = 5  # 1 in 5 sites is held out
 META_COLUMNS = ["corpus", "page", "group", "block", "label", "source", "chars", "link", "parent"]
 
@@ -249,8 +249,13 @@ def make_pipeline(names: list[str], seed: int, C: float = 1.0) -> Pipeline:
 
 def kind_weights(meta: pd.DataFrame) -> np.ndarray:
     """Trust in each row's kind label: full for hand/authored/annotated, low for aligned."""
-    aligned_boiler = (meta["source"] == "gold-aligned") & (meta["label"] == "boilerplate")
-    return np.where(aligned_boiler.to_numpy(), ALIGNED_KIND_WEIGHT, 1.0)
+    aligned = (meta["source"] == "gold-aligned").to_numpy()
+    label = meta["label"].to_numpy()
+    return np.select(
+        [aligned & (label == "boilerplate"), aligned & (label == "content")],
+        [ALIGNED_KIND_WEIGHT, CONTENT_KIND_WEIGHT],
+        1.0,
+    )
 
 
 def sample_weights(meta: pd.DataFrame) -> np.ndarray:
@@ -275,8 +280,8 @@ def _first_pass(pipe: Pipeline, X: sp.csr_matrix) -> tuple[np.ndarray, np.ndarra
     """P(content) and the kind model's special-kind evidence per row."""
     clf = pipe.named_steps["clf"]
     classes = list(clf.classes_)
-    proba = clf.predict_proba(pipe.named_steps["scale"].transform(X))
-    return proba[:, classes.index("content")], special_evidence(proba, classes)
+    Xs = pipe.named_steps["scale"].transform(X)
+    return clf.predict_proba(Xs)[:, classes.index("content")], clf.special_evidence(Xs)
 
 
 def _page_runs(meta: pd.DataFrame) -> list[tuple[int, int]]:
@@ -344,14 +349,15 @@ def predict_rows(
     pipe = model.pipeline
     clf = pipe.named_steps["clf"]
     classes = list(clf.classes_)
-    proba = clf.predict_proba(pipe.named_steps["scale"].transform(X[rows]))
+    Xs = pipe.named_steps["scale"].transform(X[rows])
+    proba, evidence = clf.predict_proba(Xs), clf.special_evidence(Xs)
     if model.reviser is not None and "content" in classes:
         sub = meta[rows]
         chars, link = sub["chars"].to_numpy(dtype=float), sub["link"].to_numpy(dtype=float)
         parent = sub["parent"].to_numpy(dtype=np.int64)
         for a, b in _page_runs(sub):
-            proba[a:b] = revise_proba(model.reviser, proba[a:b], classes, chars[a:b],
-                                      link[a:b], parent[a:b])  # fmt: skip
+            proba[a:b] = revise_proba(model.reviser, proba[a:b], evidence[a:b], classes,
+                                      chars[a:b], link[a:b], parent[a:b])  # fmt: skip
     return np.array(classes)[decide(proba, classes)]
 
 
@@ -476,6 +482,7 @@ def train(
             "by_corpus_source_label": {" / ".join(k): int(v) for k, v in sources.items()},
             "aligned_boilerplate_kind_weight": ALIGNED_KIND_WEIGHT,
             "hand_label_weight": TRUSTED_WEIGHT,
+            "aligned_content_kind_weight": CONTENT_KIND_WEIGHT,
             "stored_label_files": [str(Path(p)) for p in label_paths],
         },
         "split": f"site-disjoint: sha1(seed:site) % {TEST_FOLDS} == 0 held out",
