@@ -195,9 +195,11 @@ def train(
         typer.Option("--labels", "-l", help="Label file or dir (repeatable; "
                      "default training_data/labels)."),
     ] = None,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the model.")] = (
-        DEFAULT_MODEL
-    ),
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Where to write the model "
+                     "[default: models/default.joblib of the checkout]."),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed for the site split and the estimator.")] = 0,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Worker processes.")] = 2,
     page_metrics: Annotated[
@@ -212,6 +214,7 @@ def train(
     from . import train as train_mod
 
     evaluator = train_mod.evaluate_held_out if page_metrics else None
+    output = output or train_mod.REPO / "models" / "default.joblib"
     train_mod.train(corpus or None, labels or None, output, seed=seed, n_jobs=jobs,
                     evaluate_pages=evaluator, cache_dir=cache)  # fmt: skip
 

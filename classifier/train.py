@@ -40,7 +40,18 @@ from .labels import StoredLabel, load_stored_labels, page_labels
 from .model import LABELS, BlockClassifier, Model
 from .segment import segment
 
-REPO = Path(__file__).resolve().parent.parent
+
+def project_root() -> Path:
+    """The checkout holding training_data/ and models/: ours, else the working directory.
+
+    After a non-editable `pip install .` the package lives in site-packages, but a user
+    retraining works from a checkout (or their own project) with training_data/ in it.
+    """
+    here = Path(__file__).resolve().parent.parent
+    return here if (here / "training_data").is_dir() else Path.cwd()
+
+
+REPO = project_root()
 TRAINING_DATA = REPO / "training_data"
 SHARED_CORPORA = REPO.parent / "shared" / "corpora"
 DEFAULT_CORPORA = ("web2026-dev", "trafilatura-dev", "dragnet", "googlenews", "cleaneval",
