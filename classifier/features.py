@@ -217,7 +217,8 @@ def _common_depth(a: str, b: str) -> int:
 CONTEXT_FEATURES = (
     "p", "logit", "p_prev", "p_next", "p_prev2", "p_next2", "win3", "win10", "max3",
     "mass_before", "mass_after", "between", "parent_mean", "len", "link", "edge",
-    "special", "special_strong",
+    "special", "special_strong", "special_prev", "special_next", "special_win",
+    "special_x_p",
 )  # fmt: skip
 
 
@@ -269,8 +270,13 @@ def context_features(
     out[:, 14] = link
     out[:, 15] = ((idx == 0) | (idx == n - 1)).astype(float)
     if special is not None:
+        # appeals and related boxes come in runs: a neighbour's evidence counts too
+        spad = np.concatenate([[0.0], special, [0.0]])
         out[:, 16] = special
         out[:, 17] = (special > 0.8).astype(float)
+        out[:, 18], out[:, 19] = spad[:-2], spad[2:]
+        out[:, 20] = (spad[:-2] + special + spad[2:]) / 3.0
+        out[:, 21] = special * p
     return out
 
 
