@@ -7,8 +7,22 @@
 """
 
 from .clean import Cleaner, Page, clean
+from .errors import (
+    ClassifierError,
+    InputError,
+    InputTooLargeError,
+    InternalError,
+    ModelError,
+    NotHTMLError,
+    PageTimeoutError,
+    UnsupportedInputError,
+)
 from .model import LABELS, Model, default_model
 from .segment import Block
 
-__all__ = ["LABELS", "Block", "Cleaner", "Model", "Page", "clean", "default_model"]
+__all__ = [
+    "LABELS", "Block", "ClassifierError", "Cleaner", "InputError", "InputTooLargeError",
+    "InternalError", "Model", "ModelError", "NotHTMLError", "Page", "PageTimeoutError",
+    "UnsupportedInputError", "clean", "default_model",
+]  # fmt: skip
 __version__ = "0.1.0"

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .decode import HtmlInput, parse
+from .decode import DEFAULT_MAX_BYTES, HtmlInput, parse
+from .errors import ClassifierError, InternalError, PageTimeoutError
 from .model import LABELS, Model, default_model
 from .segment import HEADINGS, Block, page_title, segment
 
@@ -35,6 +40,8 @@ class Page:
     blocks: list[Block]
     url: str | None = None
     keep: frozenset[str] = field(default=KEEP_DEFAULT)
+    # why the page has no text to give, e.g. "empty input" (None when it has some)
+    empty_reason: str | None = None
 
     @property
     def content_blocks(self) -> list[Block]:
@@ -82,8 +89,14 @@ class Page:
             tag = b.tag if b.tag in HEADINGS or b.tag in ("blockquote", "pre") else "p"
             if tag == "p" and "blockquote" in b.ancestor_tags:
                 tag = "blockquote"
-            if b.tag == "li":
-                parts.append(f"<ul><li>{html_lib.escape(b.text)}</li></ul>")
+            in_list = parts[-1] == "</ul>"
+            if b.tag == "li":  # consecutive items share one list
+                if in_list:
+                    parts.pop()
+                else:
+                    parts.append("<ul>")
+                parts.append(f"<li>{html_lib.escape(b.text)}</li>")
+                parts.append("</ul>")
             else:
                 parts.append(f"<{tag}>{html_lib.escape(b.text)}</{tag}>")
         parts.append("</article></body></html>")
@@ -96,6 +109,7 @@ class Page:
             "url": self.url,
             "text": self.text,
             "paywalled": self.paywalled,
+            **({"empty_reason": self.empty_reason} if self.empty_reason else {}),
             "blocks": [
                 {
                     "text": b.text,
@@ -110,34 +124,85 @@ class Page:
         }
 
 
+@contextmanager
+def time_limit(seconds: float | None) -> Iterator[None]:
+    """Raise `PageTimeoutError` in the main thread after `seconds` (no-op elsewhere).
+
+    SIGALRM is the only way to interrupt a libxml2 parse or a long Python loop from
+    outside without a subprocess; other threads simply run without a budget.
+    """
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise PageTimeoutError(f"page took longer than {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 class Cleaner:
-    """Reusable cleaner: loads its model once, then cleans page after page."""
+    """Reusable cleaner: loads its model once, then cleans page after page.
+
+    `clean` returns a `Page` (maybe empty, with `empty_reason`) or raises a
+    `classifier.ClassifierError`; see `classifier.errors` for which input gives which.
+    """
 
     def __init__(
         self,
         model: Model | str | Path | None = None,
         keep: frozenset[str] | set[str] | None = None,
         explain: bool = False,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        timeout: float | None = None,
     ) -> None:
         if model is None:
             model = default_model()
         elif isinstance(model, (str, Path)):
             model = Model.load(model)
         self.model = model
-        keep = frozenset(keep) if keep else KEEP_DEFAULT
+        keep = KEEP_DEFAULT if keep is None else frozenset(keep)
         unknown = keep - set(LABELS)
-        if unknown:
-            raise ValueError(f"unknown labels to keep: {sorted(unknown)}; known: {LABELS}")
+        if unknown or not keep:
+            raise ValueError(
+                f"labels to keep must be a non-empty subset of {LABELS}; got {sorted(keep)}"
+            )
         self.keep = keep
         self.explain = explain
+        self.max_bytes = max_bytes
+        self.timeout = timeout
 
     def clean(self, html: HtmlInput, url: str | None = None) -> Page:
         """Label every block of one page and return it as a `Page`."""
-        root = parse(html)
+        try:
+            with time_limit(self.timeout):
+                return self._clean(html, url)
+        except ClassifierError:
+            raise
+        except (MemoryError, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # a bug of ours must not look like lxml's or Python's
+            raise InternalError(f"{type(exc).__name__}: {exc}") from exc
+
+    def _clean(self, html: HtmlInput, url: str | None) -> Page:
+        root = parse(html, self.max_bytes)
+        if root is None:
+            return Page(title="", blocks=[], url=url, keep=self.keep, empty_reason="empty input")
         blocks = segment(root)
-        self.model.label_blocks(blocks, explain=self.explain)
-        title = page_title(root) if root is not None else ""
-        return Page(title=title, blocks=blocks, url=url, keep=self.keep)
+        if blocks:
+            self.model.label_blocks(blocks, explain=self.explain)
+        page = Page(title=page_title(root), blocks=blocks, url=url, keep=self.keep)
+        if not blocks:
+            page.empty_reason = "no visible text"
+        elif not page.content_blocks:
+            page.empty_reason = "no block labelled " + " or ".join(sorted(self.keep))
+        return page
 
 
 def clean(html: HtmlInput, url: str | None = None) -> Page:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 import sys
+import time
+import traceback
 from collections.abc import Iterator
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -13,7 +15,9 @@ from typing import Annotated
 import typer
 
 from .clean import Cleaner, Page
-from .model import DEFAULT_MODEL, LABELS, ModelError
+from .decode import DEFAULT_MAX_BYTES
+from .errors import ClassifierError, ModelError
+from .model import DEFAULT_MODEL, LABELS
 
 app = typer.Typer(
     help="Keep a web page's article body; label every other block as boilerplate, "
@@ -43,32 +47,55 @@ ModelOpt = Annotated[
 ]
 
 
-def _expand(paths: list[str]) -> Iterator[str]:
+EXIT_CODES = """Exit status: 0 every input cleaned; 1 some inputs failed (each has an error
+record and a line on stderr); 2 bad usage, no inputs, or an unusable model."""
+
+
+@dataclass(frozen=True)
+class Input:
+    """One thing to clean: a file path, '-' for stdin, or bytes already in memory."""
+
+    source: str
+    data: bytes | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    """How each worker cleans and renders (picklable, so it can cross to a process)."""
+
+    model: str | None
+    keep: tuple[str, ...] | None
+    fmt: str
+    max_bytes: int
+    timeout: float | None
+    batch: bool
+    output: str | None
+    debug: bool
+
+
+def _expand(paths: list[str]) -> Iterator[Input]:
     """Files as given, directories as the HTML files under them, '-' as stdin."""
     for p in paths:
-        if p == "-":
-            yield p
-            continue
         path = Path(p)
-        if path.is_dir():
+        if p != "-" and path.is_dir():
             found = sorted(
                 f for f in path.rglob("*") if f.is_file() and f.name.lower().endswith(HTML_SUFFIXES)
             )
             if not found:
                 typer.echo(f"warning: no HTML files under {p}", err=True)
-            yield from (str(f) for f in found)
+            yield from (Input(str(f)) for f in found)
         else:
-            yield p
+            yield Input(p)
 
 
 def _read(source: str) -> bytes:
     data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
-    if source.endswith(".gz") or data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
-    return data
+    return data  # gzip (by name or magic bytes) is inflated by the decoder, bomb-safe
 
 
-def _render(page: Page, fmt: Format) -> str:
+def _render(page: Page, fmt: Format | str) -> str:
+    fmt = Format(fmt)
     if fmt is Format.text:
         return page.text + "\n"
     if fmt is Format.markdown:
@@ -78,15 +105,92 @@ def _render(page: Page, fmt: Format) -> str:
     return json.dumps(page.to_dict(), ensure_ascii=False) + "\n"
 
 
-def _cleaner(model: Path | None, keep: list[str] | None = None, explain: bool = False) -> Cleaner:
+def _record(source: str, page: Page, fmt: Format) -> str:
+    """One JSON line for a batch: the page's fields plus its source."""
+    obj = {"source": source, **page.to_dict()}
+    if fmt is Format.markdown:
+        obj["markdown"] = page.to_markdown()
+    elif fmt is Format.html:
+        obj["html"] = page.to_html()
+    if fmt is not Format.json:
+        obj.pop("blocks")
+    return json.dumps(obj, ensure_ascii=False) + "\n"
+
+
+def _cleaner(model: Path | None, explain: bool = False) -> Cleaner:
+    """The Cleaner for a one-page command; a bad model is a usage error (exit 2)."""
     try:
-        return Cleaner(model=model, keep=set(keep) if keep else None, explain=explain)
-    except (ModelError, ValueError) as exc:
+        return Cleaner(model=model, explain=explain)
+    except ModelError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
 
 
-@app.command()
+_CLEANERS: dict[Job, Cleaner] = {}  # per process: a worker loads its model once
+
+
+def _job_cleaner(job: Job) -> Cleaner:
+    """The Cleaner for `job`, made once per process (the model loads once)."""
+    if job not in _CLEANERS:
+        keep = set(job.keep) if job.keep else None
+        _CLEANERS[job] = Cleaner(model=job.model, keep=keep, max_bytes=job.max_bytes,
+                                 timeout=job.timeout)  # fmt: skip
+    return _CLEANERS[job]
+
+
+def _clean_one(inp: Input, job: Job, target: str | None) -> tuple[str, str | None]:
+    """Clean one input -> (what to print, error message or None). Never raises."""
+    try:
+        data = inp.data if inp.data is not None else _read(inp.source)
+        page = _job_cleaner(job).clean(data, url=inp.url)
+        if target is not None:
+            Path(target).write_text(_render(page, job.fmt), encoding="utf-8")
+            return "", None
+        if job.batch:
+            return _record(inp.source, page, Format(job.fmt)), None
+        return _render(page, job.fmt), None
+    except (Exception, RecursionError) as exc:  # keep going: one page must not lose a batch
+        if isinstance(exc, OSError):
+            message = f"cannot read: {exc.strerror or exc}"
+        else:
+            message = f"{type(exc).__name__}: {exc}"
+        if job.debug:
+            message += "\n" + "".join(traceback.format_exception(exc))
+        if not job.batch or target is not None:
+            return "", message
+        record = {"source": inp.source, "error": message.split("\n")[0],
+                  "error_type": type(exc).__name__}  # fmt: skip
+        return json.dumps(record, ensure_ascii=False) + "\n", message
+
+
+def _targets(inputs: list[Input], output: Path, fmt: Format) -> list[str]:
+    """One output file per input, named after it; same names get -2, -3…"""
+    ext = {"text": "txt", "markdown": "md", "json": "json", "html": "html"}[fmt.value]
+    written: set[str] = set()
+    out = []
+    for inp in inputs:
+        name = Path(inp.source).name if inp.source != "-" else "stdin"
+        for suffix in (".gz", ".html", ".htm", ".xhtml"):
+            if name.lower().endswith(suffix):
+                name = name[: -len(suffix)]
+        name = name or "page"
+        target, k = f"{name}.{ext}", 1
+        while target in written:  # a/index.html and b/index.html must not collide
+            k += 1
+            target = f"{name}-{k}.{ext}"
+        written.add(target)
+        out.append(str(output / target))
+    return out
+
+
+def _split_labels(values: list[str] | None) -> tuple[str, ...] | None:
+    """--keep content,related_links and --keep content --keep related_links alike."""
+    if not values:
+        return None
+    return tuple(v.strip() for value in values for v in value.split(",") if v.strip())
+
+
+@app.command(epilog=EXIT_CODES)
 def clean(
     paths: Annotated[
         list[str], typer.Argument(help="HTML files, .html.gz, directories, or - for stdin.")
@@ -98,60 +202,99 @@ def clean(
     keep: Annotated[
         list[str] | None,
         typer.Option(
-            "--keep", help=f"Labels to keep (repeatable; default content). One of {LABELS}."
+            "--keep", help=f"Labels to keep, comma-separated or repeated (default content). "
+            f"Any of {', '.join(LABELS)}."
         ),
     ] = None,
     model: ModelOpt = None,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", min=1, help="Worker processes for many inputs.")
+    ] = 1,
+    max_bytes: Annotated[
+        int, typer.Option(min=1, help="Refuse inputs larger than this many bytes.")
+    ] = DEFAULT_MAX_BYTES,
+    timeout: Annotated[
+        float, typer.Option(min=0, help="Give up on one page after this many seconds (0: never).")
+    ] = 60.0,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bar or summary on stderr.")
+    ] = False,
+    debug: Annotated[bool, typer.Option(help="Print tracebacks of failures.")] = False,
 ) -> None:
     """Print only the article body of each page.
 
-    One input prints in --format to stdout; several print JSON Lines (one object per
-    input with "source"), or with --output one file per input. A page that fails is
-    reported on stderr with its name and the others still get cleaned (exit code 1).
+    One input file prints in --format to stdout. Several inputs (or a directory) print
+    JSON Lines in input order, one object per input with "source" (and "error" if it
+    failed), or with --output one file per input. A failing page never stops a batch.
     """
-    cleaner = _cleaner(model, keep)
-    sources = list(_expand(paths))
-    if not sources:
+    keep_labels = _split_labels(keep)
+    inputs = list(_expand(paths))
+    if not inputs:
         typer.echo("error: no input files", err=True)
         raise typer.Exit(2)
     if output:
         output.mkdir(parents=True, exist_ok=True)
-    single = len(sources) == 1 and output is None
-    failed = 0
-    written: set[str] = set()
-    for source in sources:
-        try:
-            page = cleaner.clean(_read(source))
-        except Exception as exc:  # keep going: one bad page must not lose the batch
-            failed += 1
-            typer.echo(f"error: {source}: {type(exc).__name__}: {exc}", err=True)
-            if not single and output is None:
-                sys.stdout.write(json.dumps({"source": source, "error": str(exc)}) + "\n")
-            continue
-        if single:
-            sys.stdout.write(_render(page, fmt))
-        elif output is not None:
-            name = Path(source).name if source != "-" else "stdin"
-            for suffix in (".gz", ".html", ".htm", ".xhtml"):
-                name = name.removesuffix(suffix)
-            ext = {"text": "txt", "markdown": "md", "json": "json", "html": "html"}[fmt.value]
-            target, k = f"{name}.{ext}", 1
-            while target in written:  # a/index.html and b/index.html must not collide
-                k += 1
-                target = f"{name}-{k}.{ext}"
-            written.add(target)
-            (output / target).write_text(_render(page, fmt), encoding="utf-8")
-        else:
-            obj = {"source": source, **page.to_dict()}
-            if fmt is Format.markdown:
-                obj["markdown"] = page.to_markdown()
-            elif fmt is Format.html:
-                obj["html"] = page.to_html()
-            if fmt is not Format.json:
-                obj.pop("blocks")
-            sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    single = len(paths) == 1 and len(inputs) == 1 and not Path(paths[0]).is_dir()
+    job = Job(model=str(model) if model else None, keep=keep_labels, fmt=fmt.value,
+              max_bytes=max_bytes, timeout=timeout or None,
+              batch=not single or output is not None, output=str(output) if output else None,
+              debug=debug)  # fmt: skip
+    try:  # a bad model or --keep is a usage error (exit 2), found before any page
+        _job_cleaner(job)
+    except (ModelError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    targets = _targets(inputs, output, fmt) if output else [None] * len(inputs)
+    if single and output is None:
+        text, error = _clean_one(inputs[0], job, None)
+        if error:
+            typer.echo(f"error: {inputs[0].source}: {error}", err=True)
+            raise typer.Exit(1)
+        sys.stdout.write(text)
+        return
+    failed = _run_batch(inputs, targets, job, jobs, quiet)
     if failed:
         raise typer.Exit(1)
+
+
+def _run_batch(
+    inputs: list[Input], targets: list[str | None], job: Job, jobs: int, quiet: bool
+) -> int:
+    """Clean every input (in order, streaming), print records, return the failure count."""
+    start = time.perf_counter()
+    tasks = ((inp, t) for inp, t in zip(inputs, targets, strict=True))
+    if jobs > 1 and len(inputs) > 1:
+        from joblib import Parallel, delayed
+
+        stdin = [i for i in inputs if i.source == "-"]
+        if stdin:  # a worker process cannot read our stdin: read it here
+            data = _read("-")
+            tasks = ((Input(i.source, data, i.url) if i.source == "-" else i, t)
+                     for i, t in zip(inputs, targets, strict=True))  # fmt: skip
+        results = Parallel(n_jobs=jobs, return_as="generator", batch_size=8,
+                           pre_dispatch="4 * n_jobs")(
+            delayed(_clean_one)(inp, job, t) for inp, t in tasks
+        )  # fmt: skip
+    else:
+        results = (_clean_one(inp, job, t) for inp, t in tasks)
+    show = not quiet and sys.stderr.isatty()
+    failed = 0
+    with typer.progressbar(results, length=len(inputs), label="cleaning", file=sys.stderr,
+                           hidden=not show) as bar:  # fmt: skip
+        for inp, (text, error) in zip(inputs, bar, strict=True):
+            if error:
+                failed += 1
+                typer.echo(f"error: {inp.source}: {error}", err=True)
+            if text:
+                sys.stdout.write(text)
+    if not quiet:
+        seconds = time.perf_counter() - start
+        typer.echo(
+            f"cleaned {len(inputs) - failed} of {len(inputs)} inputs, {failed} failed, "
+            f"in {seconds:.1f} s ({len(inputs) / max(seconds, 1e-9):.0f} pages/s)",
+            err=True,
+        )
+    return failed
 
 
 @app.command()
@@ -170,8 +313,11 @@ def blocks(
     try:
         page = cleaner.clean(_read(path))
     except OSError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        typer.echo(f"error: {path}: cannot read: {exc.strerror or exc}", err=True)
+        raise typer.Exit(1) from exc
+    except ClassifierError as exc:
+        typer.echo(f"error: {path}: {type(exc).__name__}: {exc}", err=True)
+        raise typer.Exit(1) from exc
     for b in page.to_dict()["blocks"]:
         if fmt is TableFormat.jsonl:
             sys.stdout.write(json.dumps(b, ensure_ascii=False) + "\n")

@@ -3,19 +3,26 @@
 Bytes are decoded in the order that is right most often on the real web: a BOM is
 authoritative; valid UTF-8 is almost never anything else; then the page's own
 declaration (``<meta charset>`` / http-equiv), then a statistical guess. A wrong
-declaration therefore never crashes or garbles a UTF-8 page.
+declaration therefore never crashes or garbles a UTF-8 page. Binary data (images, PDFs,
+archives, random bytes) is refused with `NotHTMLError` instead of being "decoded" into
+mojibake that would come out as article text.
 """
 
 from __future__ import annotations
 
 import codecs
 import re
+import zlib
 from typing import Any
 
 import lxml.html
 from lxml import etree
 
+from .errors import InputTooLargeError, NotHTMLError, UnsupportedInputError
+
 HtmlInput = str | bytes | Any  # Any: a bs4.BeautifulSoup (imported lazily, off the hot path)
+
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024  # generous: the largest real pages are ~20 MB
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
@@ -24,24 +31,95 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
+# Leading bytes of formats that are served as text/html often enough to matter.
+_MAGIC = (
+    (b"\x89PNG", "a PNG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"%PDF-", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive (or office document)"),
+    (b"\x7fELF", "an executable"),
+    (b"\x00\x00\x01\x00", "an icon"),
+    (b"OggS", "an Ogg media file"),
+    (b"ID3", "an MP3 file"),
+    (b"wOFF", "a web font"),
+    (b"wOF2", "a web font"),
+    (b"BZh", "a bzip2 archive"),
+    (b"\xfd7zXZ", "an xz archive"),
+    (b"7z\xbc\xaf", "a 7-zip archive"),
+    (b"\x28\xb5\x2f\xfd", "a zstd archive"),
+)
+_WEBP = re.compile(rb"^RIFF....(WEBP|WAVE|AVI )", re.S)
+# C0 controls that never occur in text (tab, newline, form feed and CR are fine)
+_CONTROL_BYTES = bytes(c for c in range(32) if c not in (9, 10, 12, 13)) + b"\x7f"
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f\ud800-\udfff]")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_:.\-]+)""", re.I)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
-
-
-class DecodeError(ValueError):
-    """Raised when the input is not something we can read as HTML."""
+# Labels a page may declare but that browsers read as UTF-8 (WHATWG: a document that
+# was really UTF-16 would have a BOM), and labels browsers read as windows-1252.
+_AS_UTF8 = {"utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"}
+_AS_CP1252 = {"latin-1", "iso8859-1", "ascii", "cp1252"}
 
 
 def declared_encoding(data: bytes) -> str | None:
-    """Return the codec named by the page's meta tag, if Python knows it."""
+    """Return the text codec named by the page's meta tag, if Python knows it.
+
+    Only text encodings count: ``codecs.lookup`` also knows hex, rot13, zlib and base64,
+    which a hostile page may "declare".
+    """
     match = _META_CHARSET.search(data[:4096])
     if not match:
         return None
     name = match.group(1).decode("ascii", "ignore").lower()
     try:
-        return codecs.lookup(name).name
+        info = codecs.lookup(name)
     except LookupError:
         return None
+    if not getattr(info, "_is_text_encoding", True):
+        return None
+    if info.name in _AS_UTF8:
+        return "utf-8"
+    return "cp1252" if info.name in _AS_CP1252 else info.name
+
+
+def sniff_binary(data: bytes) -> str | None:
+    """Name the binary format `data` is in, or None if it may be text."""
+    head = data[:4096]
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            return what
+    if _WEBP.match(head):
+        return "a RIFF media file"
+    stripped = head.lstrip()
+    if not stripped:
+        return None
+    controls = len(stripped) - len(stripped.translate(None, _CONTROL_BYTES))
+    if controls > max(8, len(stripped) // 20):
+        return "binary data"
+    return None
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """UTF-16 markup without a BOM still starts with an ASCII '<' next to a zero byte."""
+    stripped = head[:64]
+    if len(stripped) >= 8 and stripped[1::2].count(0) == len(stripped[1::2]):
+        return "utf-16-le"
+    if len(stripped) >= 8 and stripped[0::2].count(0) == len(stripped[0::2]):
+        return "utf-16-be"
+    return None
+
+
+def gunzip(data: bytes, max_bytes: int) -> bytes:
+    """Inflate a gzip body, refusing one that inflates beyond `max_bytes` (a gzip bomb)."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(data, max_bytes + 1)
+    except zlib.error as exc:
+        raise NotHTMLError(f"damaged gzip data: {exc}") from exc
+    if len(out) > max_bytes:
+        raise InputTooLargeError(f"input inflates to more than {max_bytes:,} bytes")
+    return out
 
 
 def decode_bytes(data: bytes) -> str:
@@ -53,35 +131,57 @@ def decode_bytes(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    utf16 = _utf16_without_bom(data)
+    if utf16:
+        return data.decode(utf16, errors="replace")
     declared = declared_encoding(data)
-    # browsers (WHATWG) read latin-1 and ascii labels as windows-1252: 0x80-0x9f are
-    # curly quotes and the euro sign on real pages, not control characters
-    if declared in ("latin-1", "iso8859-1", "ascii"):
-        declared = "cp1252"
-    if declared and declared not in ("utf-8", "utf-16", "utf-32"):
+    if declared and declared != "utf-8":
         try:
             return data.decode(declared)
-        except UnicodeDecodeError:
+        except (UnicodeError, LookupError):
             pass
     from bs4 import UnicodeDammit  # the detector; only reached for non-UTF-8 pages
 
-    dammit = UnicodeDammit(data, is_html=True)
+    dammit = UnicodeDammit(data, is_html=True, exclude_encodings=sorted(_AS_UTF8))
     if dammit.unicode_markup is not None:
         return dammit.unicode_markup
     return data.decode("cp1252", errors="replace")
 
 
-def to_text(html: HtmlInput) -> str:
-    """Accept str, bytes or a BeautifulSoup and return markup as str."""
-    if isinstance(html, str):
-        return html
+def to_text(html: HtmlInput, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """Accept str, bytes or a BeautifulSoup and return markup as str.
+
+    Raises `InputTooLargeError` beyond `max_bytes` (characters for str input),
+    `NotHTMLError` for binary data and `UnsupportedInputError` for other types.
+    """
     if isinstance(html, (bytes, bytearray, memoryview)):
-        return decode_bytes(bytes(html))
-    if hasattr(html, "decode") and hasattr(html, "find_all"):  # bs4 Tag/BeautifulSoup
-        return str(html)
-    raise DecodeError(
-        f"expected HTML as str, bytes or bs4.BeautifulSoup, got {type(html).__name__}"
-    )
+        data = bytes(html)
+        if len(data) > max_bytes:
+            raise InputTooLargeError(f"input is {len(data):,} bytes; the limit is {max_bytes:,}")
+        if data[:2] == b"\x1f\x8b":
+            data = gunzip(data, max_bytes)
+        if not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not (
+            _utf16_without_bom(data)
+        ):
+            what = sniff_binary(data)
+            if what:
+                raise NotHTMLError(f"input is {what}, not HTML")
+        text = decode_bytes(data)
+    elif isinstance(html, str):
+        if len(html) > max_bytes:
+            raise InputTooLargeError(
+                f"input is {len(html):,} characters; the limit is {max_bytes:,}"
+            )
+        text = html
+    elif hasattr(html, "decode") and hasattr(html, "find_all"):  # bs4 Tag/BeautifulSoup
+        text = str(html)
+    else:
+        raise UnsupportedInputError(
+            f"expected HTML as str, bytes or bs4.BeautifulSoup, got {type(html).__name__}"
+        )
+    if _CONTROL_CHARS.search(text):  # libxml2 refuses NULs, controls and lone surrogates
+        text = _CONTROL_CHARS.sub("", text)
+    return text
 
 
 # huge_tree: without it libxml2 silently drops everything below nesting depth 256
@@ -90,13 +190,56 @@ _PARSER = lxml.html.HTMLParser(
 )
 
 
-def parse(html: HtmlInput) -> etree._Element | None:
-    """Parse into an lxml tree (~1 ms a page); None for an empty document."""
-    text = to_text(html)
+_TAG = re.compile(r"<(/?)([a-zA-Z][^\s/>]*)[^>]*>")
+_VOID = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
+     "source", "track", "wbr"}
+)  # fmt: skip
+_RAW = frozenset({"script", "style", "noscript", "template", "textarea", "title"})
+_MAX_NESTING = 1000  # libxml2 gives up on the whole document beyond 2048 levels
+
+
+def flatten_deep_markup(text: str, limit: int = _MAX_NESTING) -> str:
+    """Drop the tags nested deeper than `limit`, keeping their text.
+
+    Only used when libxml2 refused a document for its depth: a page with 100,000
+    nested <div>s still has words a reader can see.
+    """
+    out: list[str] = []
+    depth = 0
+    last = 0
+    for m in _TAG.finditer(text):
+        closing, name = m.group(1), m.group(2).lower()
+        if name in _VOID or name in _RAW or m.group(0).endswith("/>"):
+            continue  # kept: raw-text elements must stay so their code is not read
+        if closing:
+            depth = max(depth - 1, 0)
+            drop = depth >= limit
+        else:
+            drop = depth >= limit
+            depth += 1
+        if drop:
+            out.append(text[last : m.start()])
+            out.append(" ")
+            last = m.end()
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _too_deep() -> bool:
+    return any(e.type_name == "ERR_RESOURCE_LIMIT" for e in _PARSER.error_log)
+
+
+def parse(html: HtmlInput, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Element | None:
+    """Parse into an lxml tree (~1 ms a page); None for a document with no markup to read."""
+    text = to_text(html, max_bytes)
     text = _XML_DECL.sub("", text, count=1)  # lxml refuses str input with an encoding decl
     if not text.strip():
         return None
     try:
-        return lxml.html.document_fromstring(text, parser=_PARSER)
-    except (etree.ParserError, ValueError):
+        root = lxml.html.document_fromstring(text, parser=_PARSER)
+        if _too_deep():
+            root = lxml.html.document_fromstring(flatten_deep_markup(text), parser=_PARSER)
+        return root
+    except (etree.LxmlError, ValueError):
         return None

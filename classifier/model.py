@@ -23,6 +23,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
+from .errors import ModelError
 from .features import block_context_inputs, context_features, page_features
 from .segment import Block
 
@@ -158,10 +159,6 @@ def decide(proba: np.ndarray, classes: list[str]) -> np.ndarray:
     return np.where(proba[:, c] >= 0.5, c, others.argmax(axis=1))
 
 
-class ModelError(RuntimeError):
-    """Raised when a model file is missing or not one of ours."""
-
-
 @dataclass
 class Model:
     """A fitted block classifier and the card that says what it is."""
@@ -281,7 +278,12 @@ class Model:
         try:
             obj = joblib.load(path)
         except Exception as exc:  # joblib raises many types for a foreign file
-            raise ModelError(f"cannot load model {path}: {exc}") from exc
+            raise ModelError(
+                f"cannot load model {path}: {type(exc).__name__}: {exc}. The file is "
+                "damaged or was written by another version of boilerplate-classifier or "
+                "scikit-learn: retrain it with `classifier train`, or reinstall the package "
+                "to restore the shipped model."
+            ) from exc
         if not isinstance(obj, dict) or "pipeline" not in obj:
             raise ModelError(f"{path} is not a boilerplate-classifier model")
         model = cls(pipeline=obj["pipeline"], card=obj.get("card", {}),

@@ -20,6 +20,7 @@ SKIP_TAGS = frozenset(
     {
         "script", "style", "noscript", "template", "svg", "math", "iframe", "object",
         "embed", "canvas", "head", "select", "datalist", "audio", "video", "map",
+        "noframes", "title",
     }
 )  # fmt: skip
 # Elements that end the current block and start a new one.
@@ -96,10 +97,46 @@ def _tokens(raw: str) -> tuple[str, ...]:
 
 
 def _hidden(el: etree._Element) -> bool:
-    if el.get("hidden") is not None:
+    hidden = el.get("hidden")
+    if hidden is not None and hidden.lower() != "until-found":  # until-found: searchable
         return True
     style = el.get("style")
     return bool(style and _HIDDEN_STYLE.search(style))
+
+
+def _skipped(tag: str, el: etree._Element) -> bool:
+    """Never shown as text: script-like tags (any namespace prefix) and hidden elements.
+
+    A hidden <html> or <body> is the anti-flicker trick of A/B-testing scripts, which
+    reveal the page once loaded: the reader does see it.
+    """
+    if ":" in tag:
+        tag = tag.rpartition(":")[2]
+    if tag in SKIP_TAGS:
+        return True
+    return tag not in ("body", "html") and _hidden(el)
+
+
+def _visible_text(el: etree._Element) -> str:
+    """All visible text under `el`, without recursion (for absurdly deep nesting)."""
+    parts: list[str] = []
+    walker = etree.iterwalk(el, events=("start", "end"))
+    for event, node in walker:
+        if node is el:
+            if event == "start" and el.text:
+                parts.append(el.text)
+            continue
+        tag = node.tag.lower() if isinstance(node.tag, str) else ""
+        if event == "start":
+            if tag and _skipped(tag, node):
+                walker.skip_subtree()
+                if node.tail:
+                    parts.append(node.tail)
+            elif tag and node.text:
+                parts.append(node.text)
+        elif node.tail:
+            parts.append(node.tail)
+    return " ".join(parts)
 
 
 class _Segmenter:
@@ -156,7 +193,7 @@ class _Segmenter:
             self.add(el.tail)
             return
         tag = tag.lower()
-        if tag in SKIP_TAGS or _hidden(el):
+        if _skipped(tag, el):
             self.add(el.tail)
             return
         if tag == "br":
@@ -195,7 +232,7 @@ class _Segmenter:
             self.link_depth += 1
             self.n_links += 1
         if level > _MAX_DEPTH:  # flatten instead of recursing further
-            self.add(" ".join(el.itertext()))
+            self.add(_visible_text(el))
         else:
             self.add(el.text)
             counts: dict[str, int] = {}
@@ -212,8 +249,16 @@ class _Segmenter:
 
 
 def page_title(root: etree._Element) -> str:
-    """The page's title: og:title, else <title>, else the first <h1>."""
-    for xp in ('//meta[@property="og:title"]/@content', "//title//text()", "//h1//text()"):
+    """The page's title: og:title, else the document <title>, else the first <h1>.
+
+    Only the first match counts: an inline SVG carries <title> elements of its own.
+    """
+    for xp in (
+        '(//meta[@property="og:title"])[1]/@content',
+        "(//head/title)[1]//text()",
+        "(//title[not(ancestor::svg)])[1]//text()",
+        "(//h1)[1]//text()",
+    ):
         found = root.xpath(xp)
         text = " ".join(" ".join(str(t) for t in found[:20]).split()) if found else ""
         if text:

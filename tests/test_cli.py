@@ -283,7 +283,7 @@ def test_blocks_stdin_and_missing_file(cli, tmp_path):
     assert result.exit_code == 0
     assert [r["text"] for r in jsonl(result.stdout)] == ["Only one short paragraph here."]
     missing = cli("blocks", tmp_path / "nope.html")
-    assert missing.exit_code == 2 and "nope.html" in missing.stderr
+    assert missing.exit_code == 1 and "nope.html" in missing.stderr  # 1: an input failed
 
 
 def test_blocks_of_an_empty_page(cli):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import codecs
+import gzip
 
 import pytest
 from bs4 import BeautifulSoup
 
-from classifier.decode import DecodeError, declared_encoding, decode_bytes, parse, to_text
+from classifier.decode import declared_encoding, decode_bytes, parse, to_text
+from classifier.errors import InputTooLargeError, NotHTMLError, UnsupportedInputError
 from classifier.segment import segment
 
 CAFE = "Caf\u00e9 cr\u00e8me \u2014 \u201cna\u00efve\u201d"  # é è — “ ï ”
@@ -73,7 +75,8 @@ def test_windows_1252_declared_via_http_equiv():
 
 def test_declared_encoding_names():
     assert declared_encoding(b'<meta charset="UTF-8">') == "utf-8"
-    assert declared_encoding(b"<meta charset=latin1>") == "iso8859-1"
+    # browsers read a latin-1 label as windows-1252 (0x80-0x9f are quotes and the euro)
+    assert declared_encoding(b"<meta charset=latin1>") == "cp1252"
     assert declared_encoding(b'<meta charset="x-no-such-codec">') is None
     assert declared_encoding(b"<p>no declaration</p>") is None
 
@@ -163,9 +166,69 @@ def test_bytes_like_input(wrap):
 
 
 @pytest.mark.parametrize("bad", [42, None, 3.5, ["<p>x</p>"]])
-def test_wrong_type_raises_decode_error(bad):
-    with pytest.raises(DecodeError, match=type(bad).__name__) as info:
+def test_wrong_type_raises_unsupported_input_error(bad):
+    with pytest.raises(UnsupportedInputError, match=type(bad).__name__) as info:
         parse(bad)
     message = str(info.value)
     assert "str" in message and "bytes" in message and "BeautifulSoup" in message
     assert isinstance(info.value, ValueError)  # callers catching ValueError still work
+
+
+# ------------------------------------------------------------------------ hostile bytes
+
+
+@pytest.mark.parametrize("codec", ["hex", "rot13", "base64", "zlib", "bz2", "uu", "quopri"])
+def test_a_declared_non_text_codec_is_ignored(codec):
+    data = page("caf\u00e9 au lait", f'<meta charset="{codec}">').encode("cp1252")
+    assert declared_encoding(data) is None
+    [text] = texts(data)  # the detector decides the one accented letter
+    assert text.startswith("caf") and text.endswith(" au lait")
+
+
+@pytest.mark.parametrize("label", ["utf-16", "UTF-16LE", "utf-16be", "utf-32"])
+def test_a_declared_utf16_without_bom_is_read_as_utf8(label):
+    # WHATWG: a real UTF-16 document has a BOM; the label on an 8-bit page is a lie
+    data = page(CAFE, f'<meta charset="{label}">').encode("utf-8")
+    assert texts(data) == [CAFE]
+    latin = page("caf\u00e9", f'<meta charset="{label}">').encode("cp1252")
+    assert texts(latin) == ["caf\u00e9"]
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom_is_recognised(codec):
+    assert texts(page(CAFE).encode(codec)) == [CAFE]
+
+
+@pytest.mark.parametrize(
+    ("data", "what"),
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "PNG"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj", "PDF"),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "JPEG"),
+        (b"PK\x03\x04\x14\x00\x06\x00", "ZIP"),
+        (bytes((i * 7919) % 256 for i in range(5000)), "binary"),
+    ],
+)
+def test_binary_input_is_refused(data, what):
+    with pytest.raises(NotHTMLError, match=what):
+        parse(data)
+
+
+def test_nul_bytes_in_text_are_dropped_not_fatal():
+    assert texts(b"<p>one\x00 two</p>") == ["one two"]
+    assert texts("<p>one\x00 two\ud800</p>") == ["one two"]
+
+
+def test_gzip_bytes_are_inflated_and_a_bomb_is_refused():
+    data = gzip.compress(page(CAFE).encode("utf-8"))
+    assert texts(data) == [CAFE]
+    bomb = gzip.compress(b"<p>" + b"a" * 2_000_000 + b"</p>")
+    with pytest.raises(InputTooLargeError, match="inflates"):
+        parse(bomb, max_bytes=1_000_000)
+
+
+def test_input_over_the_limit_is_refused():
+    with pytest.raises(InputTooLargeError, match="limit is 100"):
+        parse(b"<p>" + b"x" * 200 + b"</p>", max_bytes=100)
+    with pytest.raises(InputTooLargeError):
+        parse("<p>" + "x" * 200 + "</p>", max_bytes=100)
