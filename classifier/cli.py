@@ -398,7 +398,7 @@ def evaluate(
     model: ModelOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     limit: Annotated[
-        int | None, typer.Option(help="Score an even spread of N pages per corpus.")
+        int | None, typer.Option(min=1, help="Score an even spread of N pages per corpus.")
     ] = None,
     compare: Annotated[
         str | None, typer.Option(help="Also run 'trafilatura' on the same pages.")
@@ -427,11 +427,16 @@ def evaluate(
         if not (cdir / "gold.jsonl").is_file():
             typer.echo(f"error: {cdir} has no gold.jsonl", err=True)
             raise typer.Exit(2)
+        key = cdir.name if cdir.name not in results else str(cdir)  # two dirs named alike
         rep = evaluate_corpus(cdir, ours, limit=limit, progress=not as_json)
-        results[cdir.name] = rep.to_dict()
+        results[key] = rep.to_dict()
         for name, fn in others.items():
             other = evaluate_corpus(cdir, fn, limit=limit, progress=not as_json).to_dict()
-            results[cdir.name][name] = other
+            # how many times our time per page theirs is (below 1: we are faster)
+            other["time_ratio"] = round(
+                results[key]["ms_per_page"] / max(other["ms_per_page"], 1e-9), 3
+            )
+            results[key].setdefault("compare", {})[name] = other
     if as_json:
         sys.stdout.write(json.dumps(results, indent=2) + "\n")
         return
@@ -446,14 +451,14 @@ def _print_eval(results: dict[str, dict], others: list[str]) -> None:
     cols = ("pages", "shingle P/R/F1", "snippet P/R/F1", "ms/page", "errors")
     typer.echo(f"{'corpus':<20} {'system':<12} " + " ".join(f"{c:>20}" for c in cols))
     for corpus, r in results.items():
-        for name, row in [("classifier", r)] + [(o, r[o]) for o in others]:
+        for name, row in [("classifier", r)] + [(o, r["compare"][o]) for o in others]:
             sh = "/".join(_fmt(row[f"shingle_{k}"]) for k in ("precision", "recall", "f1"))
             sn = "/".join(_fmt(row[f"snippet_{k}"]) for k in ("precision", "recall", "f1"))
             vals = (str(row["pages"]), sh, sn, _fmt(row["ms_per_page"], 1), str(row["errors"]))
             typer.echo(f"{corpus:<20} {name:<12} " + " ".join(f"{v:>20}" for v in vals))
         for o in others:
-            ratio = r[o]["ms_per_page"] / max(r["ms_per_page"], 1e-9)
-            typer.echo(f"{'':<20} {o} takes {ratio:.1f}x our time per page")
+            ratio = r["compare"][o]["time_ratio"]
+            typer.echo(f"{'':<20} our time per page is {ratio:.2f}x {o}'s")
 
 
 if __name__ == "__main__":

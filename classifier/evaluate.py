@@ -41,6 +41,7 @@ import logging
 import re
 import sys
 import time
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
@@ -220,7 +221,11 @@ def evaluate_corpus(
     seconds = 0.0
 
     for record in _progress(records, corpus_dir.name, progress):
-        raw = read_page(corpus_dir, record["id"])
+        try:
+            raw = read_page(corpus_dir, record["id"])
+        except (OSError, EOFError, zlib.error) as exc:  # a missing or damaged page file
+            raw = b""
+            logger.warning("%s/%s: cannot read page: %s", corpus_dir.name, record["id"], exc)
         start = time.perf_counter()
         try:
             output = extract(raw, record.get("url"))

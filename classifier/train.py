@@ -214,7 +214,8 @@ def cached_table(
     for mod in ("decode", "segment", "features", "labels"):
         h.update((pkg / f"{mod}.py").read_bytes())
     for s in specs:
-        h.update(f"{s.corpus}/{s.page_id}/{s.path.stat().st_size}".encode())
+        h.update(f"{s.corpus}/{s.page_id}/{s.path.stat().st_size}/{s.group}".encode())
+        h.update(json.dumps(s.gold, sort_keys=True).encode())  # a gold fix must rebuild
         if s.corpus == "authored":
             h.update(s.path.read_bytes())
     h.update(repr(sorted(stored.items())).encode())

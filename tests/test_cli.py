@@ -323,6 +323,41 @@ def test_evaluate_table_and_limit(cli, tiny_corpus):
     assert row.split()[:3] == [tiny_corpus.name, "classifier", "2"]
 
 
+def test_evaluate_compare_json_keeps_our_fields_and_adds_the_time_ratio(
+    cli, tiny_corpus, monkeypatch
+):
+    def fake_extractor():
+        def extract(raw: bytes, url: str | None) -> str:
+            return "All rights reserved."
+
+        return extract
+
+    monkeypatch.setattr("classifier.evaluate.trafilatura_extractor", fake_extractor)
+    result = cli("evaluate", tiny_corpus, "--json", "--compare", "trafilatura")
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.stdout)[tiny_corpus.name]
+    assert set(row) == EVAL_FIELDS | {"compare"}
+    other = row["compare"]["trafilatura"]
+    assert set(other) == EVAL_FIELDS | {"time_ratio"}
+    assert other["shingle_f1"] < row["shingle_f1"]
+    assert other["time_ratio"] == pytest.approx(
+        row["ms_per_page"] / other["ms_per_page"], rel=0.01
+    )
+
+
+def test_evaluate_scores_an_unreadable_page_as_empty(cli, tiny_corpus, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_corpus, broken)
+    page = sorted((broken / "pages").iterdir())[0]
+    page.write_bytes(b"\x1f\x8b\x08\x00 not really gzip")
+    result = cli("evaluate", broken, "--json")
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.stdout)["broken"]
+    assert row["pages"] == len(TINY_ARTICLES)
+    bad = cli("evaluate", broken, "--limit", "0")
+    assert bad.exit_code == 2 and "Traceback" not in bad.output
+
+
 def test_evaluate_rejects_a_dir_without_gold(cli, tmp_path):
     result = cli("evaluate", tmp_path, "--json")
     assert result.exit_code == 2
