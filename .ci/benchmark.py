@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from classifier.decode import parse
-from classifier.features import page_features
+from classifier.features import extract
 from classifier.model import default_model
 from classifier.segment import segment
 
@@ -43,7 +43,7 @@ def main() -> None:
 
     trees, t_parse = timed(parse, raw)
     blocks, t_seg = timed(segment, trees)
-    _, t_feat = timed(page_features, blocks)
+    _, t_feat = timed(extract, blocks)
     fresh = [segment(t) for t in trees]
     _, t_model = timed(model.label_blocks, fresh)
     print(f"{len(raw)} pages of {args.corpus.name}, model load {load_ms:.0f} ms")

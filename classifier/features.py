@@ -6,7 +6,8 @@ A block is judged by three kinds of evidence, as in dragnet and jusText:
 - its markup (tag, class/id tokens of itself, its parent and its ancestors);
 - its context (neighbours, the nearest heading above it, and whether it sits in the
   container that holds most of the page's running text).
-Features are plain ``dict[str, float]`` so that the estimator can name what it used.
+Every feature has a name, so the estimator can say what it used; at prediction time the
+model scores them without materialising a dict per block (see `PageFeatures`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import math
 import os
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -58,30 +60,85 @@ _CUES = re.compile(
 )
 
 
-def _text_stats(text: str) -> tuple[list[str], dict[str, float]]:
+# Per-block numeric features, in column order.
+OWN = (
+    "len", "words", "punct", "commas", "digits", "avg_word", "short_words", "ends_sentence",
+    "ends_colon", "titlecase", "paren", "cue_donate", "cue_donate_density", "cue_related",
+    "cue_related_density", "cue_counter", "cue_counter_density", "link_density", "links",
+    "depth",
+)  # fmt: skip
+_CUE_COL = {name: OWN.index("cue_" + name) for name in _CUE_PARTS}
+_NEIGHBOURS = (-2, -1, 1, 2)
+# Every numeric feature of a block, own and context: the dense part of the feature space.
+DENSE = OWN + (
+    "pos", "rel_len", "share", "long", "in_best", "best_dist", "before_best", "after_best",
+    "best_common", "win_len", "win_link",
+) + tuple(
+    f"n{off:+d}_{k}" for off in _NEIGHBOURS
+    for k in (("len", "link", "end", "none") + (("best",) if abs(off) == 1 else ()))
+)  # fmt: skip
+_COL = {name: j for j, name in enumerate(DENSE)}
+
+
+def _text_stats(text: str, row: np.ndarray) -> list[str]:
+    """Fill `row` (OWN columns) with the block's text statistics; return its words."""
     words = _WORD.findall(text.lower())
     n_chars = len(text)
     n_words = len(words)
-    stats = {
-        "len": math.log1p(n_chars) / 8.0,
-        "words": math.log1p(n_words) / 6.0,
-        "punct": len(_PUNCT.findall(text)) / max(n_words, 1),
-        "commas": math.log1p(text.count(",")) / 3.0,
-        "digits": len(_DIGIT.findall(text)) / max(n_chars, 1),
-        "avg_word": min(sum(map(len, words)) / max(n_words, 1), 15.0) / 10.0,
-        "short_words": sum(1 for w in words if len(w) <= 3) / max(n_words, 1),
-        "ends_sentence": 1.0 if text.rstrip().endswith(_SENT_END) else 0.0,
-        "ends_colon": 1.0 if text.rstrip().endswith(":") else 0.0,
-        "titlecase": sum(1 for w in text.split() if w[:1].isupper()) / max(n_words, 1),
-        "paren": 1.0 if text.startswith("(") and text.endswith(")") else 0.0,
-    }
+    per_word = 1.0 / max(n_words, 1)
+    tail = text.rstrip()
+    row[0] = math.log1p(n_chars) / 8.0
+    row[1] = math.log1p(n_words) / 6.0
+    row[2] = len(_PUNCT.findall(text)) * per_word
+    row[3] = math.log1p(text.count(",")) / 3.0
+    row[4] = len(_DIGIT.findall(text)) / max(n_chars, 1)
+    row[5] = min(sum(map(len, words)) * per_word, 15.0) / 10.0
+    row[6] = sum(1 for w in words if len(w) <= 3) * per_word
+    row[7] = 1.0 if tail.endswith(_SENT_END) else 0.0
+    row[8] = 1.0 if tail.endswith(":") else 0.0
+    row[9] = sum(1 for w in text.split() if w[:1].isupper()) * per_word
+    row[10] = 1.0 if text.startswith("(") and text.endswith(")") else 0.0
     hits: dict[str, int] = {}
     for m in _CUES.finditer(text):
         hits[m.lastgroup] = hits.get(m.lastgroup, 0) + 1
     for name, k in hits.items():
-        stats["cue_" + name] = min(k, 5) / 5.0
-        stats["cue_" + name + "_density"] = min(k * 12 / max(n_words, 1), 1.0)
-    return words, stats
+        j = _CUE_COL[name]
+        row[j] = min(k, 5) / 5.0
+        row[j + 1] = min(k * 12 * per_word, 1.0)
+    return words
+
+
+# The binary features of one block come in two kinds: token sets it shares with its
+# neighbours (ancestor tags and class/id tokens; cached, as a page repeats a few dozen
+# of them) and names of its own (its words, tag, first word, section heading).
+BAGS = ("in=", "own=", "par=", "anc=")
+
+
+@dataclass(slots=True)
+class PageFeatures:
+    """Features of one page's blocks: a dense matrix plus binary features by name.
+
+    A linear model scores this without ever building a dict per block: the dense part
+    is one matrix product, a bag is one cached weight vector, and the names are few.
+    `to_dicts` gives the same features as {name: value} for training and explanations.
+    """
+
+    dense: np.ndarray  # (blocks, len(DENSE))
+    bags: list[tuple[frozenset[str] | tuple[str, ...], ...]]  # per block, one per BAGS
+    names: list[list[str]]  # per block: its own binary features
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def to_dicts(self) -> list[dict[str, float]]:
+        out = []
+        for row, bags, names in zip(self.dense, self.bags, self.names, strict=True):
+            f = {DENSE[j]: float(row[j]) for j in np.flatnonzero(row)}
+            for prefix, tokens in zip(BAGS, bags, strict=True):
+                f.update(named(prefix, tokens))
+            f.update(dict.fromkeys(names, 1.0))
+            out.append(f)
+        return out
 
 
 @functools.lru_cache(maxsize=8192)
@@ -114,98 +171,103 @@ def _best_container(blocks: Sequence[Block]) -> str:
     return max(scores.items(), key=lambda kv: kv[1])[0]
 
 
-def page_features(blocks: Sequence[Block]) -> list[dict[str, float]]:
+def _shift(a: np.ndarray, off: int) -> np.ndarray:
+    """a[i + off] at i, 0 where that falls off the page."""
+    out = np.zeros_like(a)
+    if off > 0:
+        out[:-off] = a[off:]
+    else:
+        out[-off:] = a[:off]
+    return out
+
+
+def extract(blocks: Sequence[Block]) -> PageFeatures:
     """Features for every block of one page, own plus context."""
     n = len(blocks)
+    dense = np.zeros((n, len(DENSE)))
     if n == 0:
-        return []
-    own: list[dict[str, float]] = []
-    words_of: list[list[str]] = []
-    for b in blocks:
-        words, stats = _text_stats(b.text)
-        stats["link_density"] = b.link_density
-        stats["links"] = math.log1p(b.n_links) / 3.0
-        stats["depth"] = min(b.depth, 40) / 20.0
-        words_of.append(words)
-        own.append(stats)
+        return PageFeatures(dense, [], [])
+    words_of = [_text_stats(b.text, dense[i]) for i, b in enumerate(blocks)]
+    lens = np.array([len(b.text) for b in blocks], dtype=float)
+    dense[:, OWN.index("link_density")] = [b.link_density for b in blocks]
+    dense[:, OWN.index("links")] = np.log1p([b.n_links for b in blocks]) / 3.0
+    dense[:, OWN.index("depth")] = np.minimum([b.depth for b in blocks], 40) / 20.0
 
-    max_len = max(len(b.text) for b in blocks)
-    total_len = sum(len(b.text) for b in blocks)
     best = _best_container(blocks)
     best_depth = best.count("/")
-    in_best = [bool(best) and (b.xpath + "/").startswith(best + "/") for b in blocks]
+    in_best = np.array(
+        [bool(best) and (b.xpath + "/").startswith(best + "/") for b in blocks], dtype=bool
+    )
     # distance (in blocks) to the nearest block inside the best container
-    dist = [n] * n
-    last = -n
-    for i in range(n):
-        if in_best[i]:
-            last = i
-        dist[i] = i - last
-    last = 2 * n
-    for i in range(n - 1, -1, -1):
-        if in_best[i]:
-            last = i
-        dist[i] = min(dist[i], last - i)
-    first_best = in_best.index(True) if any(in_best) else n
-    last_best = n - 1 - in_best[::-1].index(True) if any(in_best) else -1
+    idx = np.arange(n)
+    if in_best.any():
+        marks = np.flatnonzero(in_best)
+        prev = np.maximum.accumulate(np.where(in_best, idx, -n))
+        nxt = np.minimum.accumulate(np.where(in_best, idx, 2 * n)[::-1])[::-1]
+        dist = np.minimum(idx - prev, nxt - idx)
+        first_best, last_best = marks[0], marks[-1]
+    else:
+        dist = np.minimum(idx + n, 2 * n - idx)
+        first_best, last_best = n, -1
+    col = _COL
+    dense[:, col["pos"]] = idx / n
+    dense[:, col["rel_len"]] = lens / lens.max()
+    dense[:, col["share"]] = lens / lens.sum()
+    dense[:, col["in_best"]] = in_best
+    dense[:, col["best_dist"]] = np.log1p(dist) / 5.0
+    dense[:, col["before_best"]] = idx < first_best
+    dense[:, col["after_best"]] = idx > last_best
+    if best:
+        dense[:, col["best_common"]] = [
+            _common_depth(b.xpath, best) / max(best_depth, 1) for b in blocks
+        ]
+    length, link, end = (dense[:, OWN.index(k)] for k in ("len", "link_density", "ends_sentence"))
+    for off in _NEIGHBOURS:
+        key = f"n{off:+d}_"
+        exists = (idx + off >= 0) & (idx + off < n)
+        dense[:, col[key + "len"]] = _shift(length, off)
+        dense[:, col[key + "link"]] = _shift(link, off)
+        dense[:, col[key + "end"]] = _shift(end, off)
+        dense[:, col[key + "none"]] = ~exists
+        if abs(off) == 1:
+            dense[:, col[key + "best"]] = _shift(in_best.astype(float), off)
+    cl, ck = np.concatenate([[0.0], np.cumsum(length)]), np.concatenate([[0.0], np.cumsum(link)])
+    lo, hi = np.maximum(idx - 3, 0), np.minimum(idx + 4, n)
+    dense[:, col["win_len"]] = (cl[hi] - cl[lo]) / (hi - lo)
+    dense[:, col["win_link"]] = (ck[hi] - ck[lo]) / (hi - lo)
 
-    feats: list[dict[str, float]] = []
+    bags = [(b.ancestor_tags, b.own_tokens, b.parent_tokens, b.ancestor_tokens) for b in blocks]
+    names: list[list[str]] = []
     heading_words: list[str] = []
     heading_at = -100
+    long_col = col["long"]
     for i, b in enumerate(blocks):
-        f = dict(own[i])
         words = words_of[i]
-        f["pos"] = i / n
-        f["rel_len"] = len(b.text) / max_len
-        f["share"] = len(b.text) / total_len
-        f["tag=" + b.tag] = 1.0
-        f.update(named("in=", b.ancestor_tags))
-        f.update(named("own=", b.own_tokens))
-        f.update(named("par=", b.parent_tokens))
-        f.update(named("anc=", b.ancestor_tokens))
-        for t in b.inline_tokens:
-            f["inl=" + t] = 1.0
+        own = ["tag=" + b.tag]
+        own.extend("inl=" + t for t in b.inline_tokens)
         if len(words) <= SHORT_WORDS:
-            for w in words:
-                f["w=" + ("0" if w.isdigit() else w)] = 1.0
+            own.extend("w=" + ("0" if w.isdigit() else w) for w in words)
         else:
-            f["long"] = 1.0
+            dense[i, long_col] = 1.0
         if words:
-            f["first=" + ("0" if words[0].isdigit() else words[0])] = 1.0
+            own.append("first=" + ("0" if words[0].isdigit() else words[0]))
         # the heading a block sits under says what kind of box it is in
         if i - heading_at <= 12:
-            for w in heading_words:
-                f["sect=" + w] = 1.0
-        # main-container evidence
-        f["in_best"] = 1.0 if in_best[i] else 0.0
-        f["best_dist"] = math.log1p(dist[i]) / 5.0
-        f["before_best"] = 1.0 if i < first_best else 0.0
-        f["after_best"] = 1.0 if i > last_best else 0.0
-        if best:
-            common = _common_depth(b.xpath, best)
-            f["best_common"] = common / max(best_depth, 1)
-        # neighbours
-        for off in (-2, -1, 1, 2):
-            j = i + off
-            key = f"n{off:+d}_"
-            if 0 <= j < n:
-                o = own[j]
-                f[key + "len"] = o["len"]
-                f[key + "link"] = o["link_density"]
-                f[key + "end"] = o["ends_sentence"]
-                if abs(off) == 1:
-                    f[key + "tag=" + blocks[j].tag] = 1.0
-                    f[key + "best"] = 1.0 if in_best[j] else 0.0
-            else:
-                f[key + "none"] = 1.0
-        lo, hi = max(0, i - 3), min(n, i + 4)
-        f["win_len"] = sum(own[j]["len"] for j in range(lo, hi)) / (hi - lo)
-        f["win_link"] = sum(own[j]["link_density"] for j in range(lo, hi)) / (hi - lo)
+            own.extend("sect=" + w for w in heading_words)
+        if i > 0:
+            own.append("n-1_tag=" + blocks[i - 1].tag)
+        if i + 1 < n:
+            own.append("n+1_tag=" + blocks[i + 1].tag)
+        names.append(own)
         if b.tag in HEADINGS or (len(words) <= 6 and b.text.rstrip().endswith(":")):
             heading_words = words[:6]
             heading_at = i
-        feats.append(f)
-    return feats
+    return PageFeatures(dense, bags, names)
+
+
+def page_features(blocks: Sequence[Block]) -> list[dict[str, float]]:
+    """Features for every block of one page as {name: value} dicts (training, explain)."""
+    return extract(blocks).to_dicts()
 
 
 def _common_depth(a: str, b: str) -> int:

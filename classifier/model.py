@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import json
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from .errors import ModelError
-from .features import block_context_inputs, context_features, page_features
+from .features import (
+    BAGS,
+    DENSE,
+    PageFeatures,
+    block_context_inputs,
+    context_features,
+    extract,
+)
 from .segment import Block
 
 LABELS = ("content", "donation_appeal", "related_links", "counter_widget", "boilerplate")
@@ -93,21 +99,25 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        n = X.shape[0]
+        if len(self.main_.classes_) == 2:
+            p = self.main_.predict_proba(X)[:, 1]
+        else:
+            p = np.full(X.shape[0], float(self.main_.classes_[0]))
+        kp = self.kind_.predict_proba(X) if self.kind_ is not None else None
+        return self.combine(p, kp)
+
+    def combine(self, p: np.ndarray, kind_proba: np.ndarray | None) -> np.ndarray:
+        """Class probabilities from P(content) and the kind model's probabilities."""
         classes = list(self.classes_)
-        out = np.zeros((n, len(classes)))
-        p = self.main_.predict_proba(X)[:, 1] if len(self.main_.classes_) == 2 else np.full(
-            n, float(self.main_.classes_[0])
-        )
+        out = np.zeros((len(p), len(classes)))
         if "content" in classes:
             out[:, classes.index("content")] = p
         if self.kind_ is not None:
-            kp = self.kind_.predict_proba(X)
             kinds = list(self.kind_.classes_)
             cols = [j for j, lab in enumerate(kinds) if lab != "content"]
-            norm = np.maximum(kp[:, cols].sum(axis=1), 1e-12)
+            norm = np.maximum(kind_proba[:, cols].sum(axis=1), 1e-12)
             for j in cols:
-                out[:, classes.index(kinds[j])] = (1 - p) * kp[:, j] / norm
+                out[:, classes.index(kinds[j])] = (1 - p) * kind_proba[:, j] / norm
         elif self.only_kind_ in classes:
             out[:, classes.index(self.only_kind_)] = 1 - p
         return out
@@ -118,13 +128,17 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
         The second pass needs it: it is how a donation appeal in the middle of the
         story, which the content model places by position, can be taken out again.
         """
-        if self.kind_ is None:
-            return np.zeros(X.shape[0])
+        kp = self.kind_.predict_proba(X) if self.kind_ is not None else None
+        return self.evidence(kp, X.shape[0])
+
+    def evidence(self, kind_proba: np.ndarray | None, n: int) -> np.ndarray:
+        if self.kind_ is None or kind_proba is None:
+            return np.zeros(n)
         kinds = list(self.kind_.classes_)
         cols = [j for j, lab in enumerate(kinds) if lab not in ("content", "boilerplate")]
         if not cols:
-            return np.zeros(X.shape[0])
-        return self.kind_.predict_proba(X)[:, cols].max(axis=1)
+            return np.zeros(n)
+        return kind_proba[:, cols].max(axis=1)
 
     def predict(self, X: Any) -> np.ndarray:
         return self.classes_[decide(self.predict_proba(X), list(self.classes_))]
@@ -159,6 +173,107 @@ def decide(proba: np.ndarray, classes: list[str]) -> np.ndarray:
     return np.where(proba[:, c] >= 0.5, c, others.argmax(axis=1))
 
 
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+@dataclass
+class Weights:
+    """The two linear models as one weight table over feature names: coef / scale.
+
+    A logistic regression after MaxAbsScaler is a dot product, so a block's score is the
+    sum of its features' weights. Scoring from this table skips sklearn's per-call
+    checks and, above all, the dict-per-block vectorisation: a page repeats a few dozen
+    ancestor token sets, and each set's summed weights are computed once and cached.
+    Column 0 is the content model, columns 1.. the kind model's classes.
+    """
+
+    vocab: dict[str, int]
+    table: np.ndarray  # (features, 1 + kinds)
+    dense: np.ndarray  # (len(DENSE), 1 + kinds): the rows of the dense columns
+    bias: np.ndarray  # (1 + kinds,)
+    binary_kind: bool  # a two-class kind model has one coefficient row
+    bag_cache: list[dict[Any, np.ndarray]] = field(default_factory=list)
+
+    @classmethod
+    def from_pipeline(cls, pipeline: Pipeline) -> Weights | None:
+        vocab = pipeline.named_steps["vec"].vocabulary_
+        scale = np.asarray(pipeline.named_steps["scale"].scale_, dtype=float)
+        scale = np.where(scale == 0, 1.0, scale)
+        clf = pipeline.named_steps["clf"]
+        if len(clf.main_.classes_) != 2 or clf.kind_ is None:
+            return None
+        coefs = [clf.main_.coef_[0]] + list(clf.kind_.coef_)
+        bias = np.concatenate([clf.main_.intercept_, clf.kind_.intercept_])
+        table = (np.vstack(coefs) / scale).T.copy()
+        dense = np.zeros((len(DENSE), table.shape[1]))
+        for i, name in enumerate(DENSE):
+            j = vocab.get(name)
+            if j is not None:
+                dense[i] = table[j]
+        return cls(vocab=dict(vocab), table=table, dense=dense, bias=bias,
+                   binary_kind=clf.kind_.coef_.shape[0] == 1,
+                   bag_cache=[{} for _ in BAGS])  # fmt: skip
+
+    def _bag(self, k: int, tokens: frozenset[str] | tuple[str, ...]) -> np.ndarray:
+        cache = self.bag_cache[k]
+        vec = cache.get(tokens)
+        if vec is None:
+            if len(cache) > 100_000:  # bounded: a crawl of many sites meets many sets
+                cache.clear()
+            prefix, get = BAGS[k], self.vocab.get
+            rows = [j for t in set(tokens) if (j := get(prefix + t)) is not None]
+            vec = self.table[rows].sum(axis=0) if rows else np.zeros(self.table.shape[1])
+            cache[tokens] = vec
+        return vec
+
+    def scores(self, feats: PageFeatures) -> np.ndarray:
+        """Raw linear scores (blocks, 1 + kinds), intercepts included."""
+        z = feats.dense @ self.dense
+        uniq: dict[Any, int] = {}
+        vecs: list[np.ndarray] = []
+        rows = np.empty((len(feats), len(BAGS)), dtype=np.int64)
+        for i, bags in enumerate(feats.bags):
+            for k, tokens in enumerate(bags):
+                key = (k, tokens)
+                j = uniq.get(key)
+                if j is None:
+                    j = uniq[key] = len(vecs)
+                    vecs.append(self._bag(k, tokens))
+                rows[i, k] = j
+        z += np.stack(vecs)[rows].sum(axis=1)
+        get = self.vocab.get
+        indices: list[int] = []
+        indptr = [0]
+        for names in feats.names:
+            cols = {get(name) for name in names}
+            cols.discard(None)
+            indices.extend(cols)
+            indptr.append(len(indices))
+        if indices:
+            X = sp.csr_matrix(
+                (np.ones(len(indices)), np.asarray(indices, dtype=np.int32), indptr),
+                shape=(len(feats), self.table.shape[0]),
+            )
+            z += X @ self.table
+        return z + self.bias
+
+    def predict(self, feats: PageFeatures) -> tuple[np.ndarray, np.ndarray]:
+        """P(content) and the kind model's class probabilities, per block."""
+        z = self.scores(feats)
+        p = _sigmoid(z[:, 0])
+        if self.binary_kind:
+            k1 = _sigmoid(z[:, 1])
+            return p, np.column_stack([1 - k1, k1])
+        return p, _softmax(z[:, 1:])
+
+
 @dataclass
 class Model:
     """A fitted block classifier and the card that says what it is."""
@@ -171,45 +286,31 @@ class Model:
     def labels(self) -> list[str]:
         return [str(c) for c in self.pipeline.classes_]
 
-    def predict_proba(self, feats: Sequence[dict[str, float]]) -> np.ndarray:
-        """First-pass class probabilities, columns in `self.labels` order."""
-        return self.first_pass(feats)[0]
+    @functools.cached_property
+    def weights(self) -> Weights | None:
+        """The fitted pipeline as weight tables (None for a degenerate model)."""
+        return Weights.from_pipeline(self.pipeline)
 
-    def first_pass(self, feats: Sequence[dict[str, float]]) -> tuple[np.ndarray, np.ndarray]:
-        """First-pass probabilities and the kind model's special-kind evidence."""
-        if not feats:
+    def first_pass(self, feats: PageFeatures) -> tuple[np.ndarray, np.ndarray]:
+        """First-pass class probabilities (columns in `labels` order) and the kind
+        model's special-kind evidence, for one page's features."""
+        if not len(feats):
             return np.zeros((0, len(self.labels))), np.zeros(0)
-        steps = self.pipeline.named_steps
-        X = steps["scale"].transform(self.vectorize(feats))
-        return steps["clf"].predict_proba(X), steps["clf"].special_evidence(X)
-
-    def vectorize(self, feats: Sequence[dict[str, float]]) -> sp.csr_matrix:
-        """Same result as the pipeline's DictVectorizer, without its per-value type checks.
-
-        DictVectorizer.transform was the single largest cost per page.
-        """
-        vocab = self.pipeline.named_steps["vec"].vocabulary_
-        get = vocab.get
-        indices: list[int] = []
-        data: list[float] = []
-        indptr = [0]
-        for f in feats:
-            for name, value in f.items():
-                j = get(name)
-                if j is not None:
-                    indices.append(j)
-                    data.append(value)
-            indptr.append(len(indices))
-        return sp.csr_matrix(
-            (np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int32), indptr),
-            shape=(len(feats), len(vocab)),
-        )
+        clf = self.pipeline.named_steps["clf"]
+        w = self.weights
+        if w is None:  # e.g. a model trained on one class only: take sklearn's path
+            X = self.pipeline.named_steps["scale"].transform(
+                self.pipeline.named_steps["vec"].transform(feats.to_dicts())
+            )
+            return clf.predict_proba(X), clf.special_evidence(X)
+        p, kind_proba = w.predict(feats)
+        return clf.combine(p, kind_proba), clf.evidence(kind_proba, len(p))
 
     def label_blocks(self, blocks: list[Block], explain: bool = False) -> list[Block]:
         """Set `label` and `confidence` on every block of one page (in place)."""
-        feats = page_features(blocks)
-        if not feats:
+        if not blocks:
             return blocks
+        feats = extract(blocks)
         proba, evidence = self.first_pass(feats)
         labels = self.labels
         if self.reviser is not None and "content" in labels:
@@ -221,7 +322,7 @@ class Model:
             b.label = labels[k]
             b.confidence = float(row[k])
         if explain:
-            for b, f in zip(blocks, feats, strict=True):
+            for b, f in zip(blocks, feats.to_dicts(), strict=True):
                 b.why = self.explain(f, b.label)
         return blocks
 
@@ -236,7 +337,7 @@ class Model:
             weights = -clf.main_.coef_[0]  # what made it "not content"
         else:
             kinds = list(clf.kind_.classes_)
-            if label not in kinds:
+            if label not in kinds or clf.kind_.coef_.shape[0] != len(kinds):
                 return []
             k = kinds.index(label)
             base = kinds.index("boilerplate") if "boilerplate" in kinds else k
