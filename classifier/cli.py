@@ -443,6 +443,42 @@ def evaluate(
     _print_eval(results, list(others))
 
 
+@app.command()
+def bench(
+    corpora: Annotated[list[Path], typer.Argument(help="Corpus dirs (pages/ + gold.jsonl).")],
+    pages: Annotated[
+        int, typer.Option("--pages", "-n", min=1, help="Pages per corpus (evenly spread).")
+    ] = 300,
+    model: ModelOpt = None,
+    compare: Annotated[
+        bool, typer.Option(help="Also time trafilatura on the same pages, interleaved.")
+    ] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Time cleaning per page (median, p95, stages, peak RSS) on one core, next to trafilatura."""
+    from .bench import format_bench, load_pages, run_bench
+
+    cleaner = _cleaner(model)
+    for cdir in corpora:
+        if not (cdir / "gold.jsonl").is_file():
+            typer.echo(f"error: {cdir} has no gold.jsonl", err=True)
+            raise typer.Exit(2)
+    raw = load_pages(corpora, pages)
+    show = not as_json and sys.stderr.isatty()
+    with typer.progressbar(length=len(raw), label="timing", file=sys.stderr,
+                           hidden=not show) as bar:  # fmt: skip
+        try:
+            result = run_bench(raw, cleaner.model, compare=compare,
+                               progress=lambda _: bar.update(1))  # fmt: skip
+        except RuntimeError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from exc
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_dict(), indent=2) + "\n")
+    else:
+        typer.echo(format_bench(result))
+
+
 def _fmt(v: float | None, digits: int = 3) -> str:
     return "-" if v is None else f"{v:.{digits}f}"
 

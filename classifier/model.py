@@ -310,7 +310,12 @@ class Model:
         """Set `label` and `confidence` on every block of one page (in place)."""
         if not blocks:
             return blocks
-        feats = extract(blocks)
+        return self.label_features(blocks, extract(blocks), explain)
+
+    def label_features(
+        self, blocks: list[Block], feats: PageFeatures, explain: bool = False
+    ) -> list[Block]:
+        """`label_blocks` once the features are computed (the benchmark times both)."""
         proba, evidence = self.first_pass(feats)
         labels = self.labels
         if self.reviser is not None and "content" in labels:

@@ -36,7 +36,7 @@ BLOCK_TAGS = frozenset(
 )  # fmt: skip
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
-_TOKEN_SPLIT = re.compile(r"[^a-z0-9]+")
+_TOKEN = re.compile(r"(?=[a-z0-9]{2})[a-z0-9]*[a-z][a-z0-9]*")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _MAX_DEPTH = 400  # below this many nested elements we flatten instead of recursing
 
@@ -81,40 +81,45 @@ class _Ctx:
     gold: str | None
 
 
+_NO_ATTRS: dict[str, str] = {}
+
+
 def attr_tokens(el: etree._Element) -> tuple[str, ...]:
     """Class/id/role/itemprop of an element as lowercase word tokens (camelCase split)."""
-    raw = " ".join(
-        v for v in (el.get("class"), el.get("id"), el.get("role"), el.get("itemprop")) if v
-    )
+    return _attr_tokens(dict(el.items()))
+
+
+def _attr_tokens(attrs: dict[str, str]) -> tuple[str, ...]:
+    get = attrs.get
+    raw = " ".join([v for v in (get("class"), get("id"), get("role"), get("itemprop")) if v])
     return _tokens(raw) if raw else ()
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=65536)
 def _tokens(raw: str) -> tuple[str, ...]:
-    # pages repeat the same class strings hundreds of times: tokenise each once
-    raw = _CAMEL.sub(" ", raw).lower()
-    return tuple(t for t in _TOKEN_SPLIT.split(raw) if len(t) > 1 and not t.isdigit())
+    # pages (and sites) repeat the same class strings hundreds of times: tokenise once;
+    # a token is a run of [a-z0-9] of 2+ characters with at least one letter
+    return tuple(_TOKEN.findall(_CAMEL.sub(" ", raw).lower()))
 
 
-def _hidden(el: etree._Element) -> bool:
-    hidden = el.get("hidden")
-    if hidden is not None and hidden.lower() != "until-found":  # until-found: searchable
-        return True
-    style = el.get("style")
-    return bool(style and _HIDDEN_STYLE.search(style))
-
-
-def _skipped(tag: str, el: etree._Element) -> bool:
-    """Never shown as text: script-like tags (any namespace prefix) and hidden elements.
+def _hidden(tag: str, attrs: dict[str, str]) -> bool:
+    """Hidden by attribute or inline style (hidden="until-found" is findable, so shown).
 
     A hidden <html> or <body> is the anti-flicker trick of A/B-testing scripts, which
     reveal the page once loaded: the reader does see it.
     """
-    if ":" in tag:
-        tag = tag.rpartition(":")[2]
-    if tag in SKIP_TAGS:
+    if tag in ("body", "html"):
+        return False
+    hidden = attrs.get("hidden")
+    if hidden is not None and hidden.lower() != "until-found":
         return True
-    return tag not in ("body", "html") and _hidden(el)
+    style = attrs.get("style")
+    return bool(style and _HIDDEN_STYLE.search(style))
+
+
+def _skipped(tag: str) -> bool:
+    """A script-like element under a namespace prefix (svg:svg, x:script)."""
+    return tag.rpartition(":")[2].lower() in SKIP_TAGS
 
 
 def _visible_text(el: etree._Element) -> str:
@@ -126,9 +131,9 @@ def _visible_text(el: etree._Element) -> str:
             if event == "start" and el.text:
                 parts.append(el.text)
             continue
-        tag = node.tag.lower() if isinstance(node.tag, str) else ""
+        tag = node.tag if isinstance(node.tag, str) else ""
         if event == "start":
-            if tag and _skipped(tag, node):
+            if tag and (tag in SKIP_TAGS or _skipped(tag) or _hidden(tag, dict(node.items()))):
                 walker.skip_subtree()
                 if node.tail:
                     parts.append(node.tail)
@@ -188,13 +193,17 @@ class _Segmenter:
         self.inline = []
 
     def walk(self, el: etree._Element, ctx: _Ctx, path: str, level: int = 0) -> None:
+        """Visit `el` and its subtree; the hot loop of the whole package (~1 µs a node)."""
         tag = el.tag
         if not isinstance(tag, str):  # comment / PI that survived the parser
-            self.add(el.tail)
+            if el.tail:
+                self.add(el.tail)
             return
-        tag = tag.lower()
-        if _skipped(tag, el):
-            self.add(el.tail)
+        items = el.items()  # one call for every attribute we look at
+        attrs = dict(items) if items else _NO_ATTRS
+        if tag in SKIP_TAGS or (attrs and _hidden(tag, attrs)) or (":" in tag and _skipped(tag)):
+            if el.tail:
+                self.add(el.tail)
             return
         if tag == "br":
             if self.last_br:
@@ -202,31 +211,28 @@ class _Segmenter:
             else:
                 self.add("\n")
             self.last_br = True
-            self.add(el.tail)
+            if el.tail:
+                self.add(el.tail)
             return
         is_block = tag in BLOCK_TAGS
         inner = ctx
         if is_block:
-            self.flush(ctx)
-            own = attr_tokens(el)
+            if self.parts:
+                self.flush(ctx)
+            own = _attr_tokens(attrs) if attrs else ()
             inner = _Ctx(
-                tag=tag,
-                path=path,
-                depth=ctx.depth + 1,
-                own=own,
-                parent=ctx.own,
-                ancestors=ctx.ancestors.union(ctx.own) if ctx.own else ctx.ancestors,
-                tags=ctx.tags | {ctx.tag},
-                gold=el.get("data-label") or ctx.gold,
-            )
-        else:
-            if el.get("class") or el.get("id"):
-                self.inline.extend(attr_tokens(el))
-            if el.get("data-label"):
-                inner = _Ctx(
-                    ctx.tag, ctx.path, ctx.depth, ctx.own, ctx.parent, ctx.ancestors, ctx.tags,
-                    el.get("data-label"),
-                )  # fmt: skip
+                tag, path, ctx.depth + 1, own, ctx.own,
+                _union(ctx.ancestors, ctx.own) if ctx.own else ctx.ancestors,
+                _with_tag(ctx.tags, ctx.tag),
+                attrs.get("data-label") or ctx.gold,
+            )  # fmt: skip
+        elif attrs:
+            if "class" in attrs or "id" in attrs:
+                self.inline.extend(_attr_tokens(attrs))
+            label = attrs.get("data-label")
+            if label:
+                inner = _Ctx(ctx.tag, ctx.path, ctx.depth, ctx.own, ctx.parent, ctx.ancestors,
+                             ctx.tags, label)  # fmt: skip
         is_link = tag == "a"
         if is_link:
             self.link_depth += 1
@@ -234,18 +240,32 @@ class _Segmenter:
         if level > _MAX_DEPTH:  # flatten instead of recursing further
             self.add(_visible_text(el))
         else:
-            self.add(el.text)
-            counts: dict[str, int] = {}
-            for child in el:
-                ctag = child.tag if isinstance(child.tag, str) else "node()"
-                n = counts.get(ctag, 0) + 1
-                counts[ctag] = n
-                self.walk(child, inner, f"{path}/{ctag}[{n}]", level + 1)
+            if el.text:
+                self.add(el.text)
+            if len(el):
+                counts: dict[str, int] = {}
+                walk = self.walk
+                for child in el:
+                    ctag = child.tag if isinstance(child.tag, str) else "node()"
+                    n = counts[ctag] = counts.get(ctag, 0) + 1
+                    walk(child, inner, f"{path}/{ctag}[{n}]", level + 1)
         if is_link:
             self.link_depth -= 1
-        if is_block:
+        if is_block and self.parts:
             self.flush(inner)
-        self.add(el.tail)
+        if el.tail:
+            self.add(el.tail)
+
+
+@functools.lru_cache(maxsize=4096)
+def _union(ancestors: frozenset[str], own: tuple[str, ...]) -> frozenset[str]:
+    # a page opens thousands of elements under a few dozen distinct ancestor sets
+    return ancestors.union(own)
+
+
+@functools.lru_cache(maxsize=4096)
+def _with_tag(tags: frozenset[str], tag: str) -> frozenset[str]:
+    return tags | {tag}
 
 
 def page_title(root: etree._Element) -> str:
