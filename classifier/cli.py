@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from .clean import Cleaner, Page
+from .integrations.warc import expand_inputs, is_warc
 from .model import DEFAULT_MODEL, LABELS, ModelError
 
 app = typer.Typer(
@@ -116,12 +117,12 @@ def clean(
         raise typer.Exit(2)
     if output:
         output.mkdir(parents=True, exist_ok=True)
-    single = len(sources) == 1 and output is None
+    single = len(sources) == 1 and output is None and not is_warc(sources[0])
     failed = 0
     written: set[str] = set()
-    for source in sources:
+    for source, url, load in expand_inputs(sources, _read, lambda m: typer.echo(m, err=True)):
         try:
-            page = cleaner.clean(_read(source))
+            page = cleaner.clean(load(), url=url)
         except Exception as exc:  # keep going: one bad page must not lose the batch
             failed += 1
             typer.echo(f"error: {source}: {type(exc).__name__}: {exc}", err=True)
