@@ -103,6 +103,11 @@ def clean(
         ),
     ] = None,
     model: ModelOpt = None,
+    dask: Annotated[
+        str | None,
+        typer.Option(help="Clean on Dask: 'local', 'local:N' workers, or a scheduler "
+                     "address; writes Parquet into --output."),
+    ] = None,
 ) -> None:
     """Print only the article body of each page.
 
@@ -115,6 +120,10 @@ def clean(
     if not sources:
         typer.echo("error: no input files", err=True)
         raise typer.Exit(2)
+    if dask is not None:
+        from .integrations.dask import run_cli
+
+        raise typer.Exit(run_cli(sources, dask, output, keep, model))
     if output:
         output.mkdir(parents=True, exist_ok=True)
     single = len(sources) == 1 and output is None and not is_warc(sources[0])
