@@ -134,6 +134,11 @@ def test_cli_needs_an_output_dir_and_a_fresh_one(cli, inputs, tmp_path):
     assert result.exit_code == 2 and "already holds 1 part-*.parquet" in result.stderr
 
 
+def test_cli_rejects_a_bad_local_worker_count(cli, inputs, tmp_path):
+    result = cli("clean", *inputs, "--dask", "local:0", "--output", tmp_path)
+    assert result.exit_code == 2 and "local:N with N >= 1" in result.stderr
+
+
 def test_without_dask_the_error_names_the_extra(cli, inputs, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)
     result = cli("clean", *inputs, "--dask", "local", "--output", tmp_path)

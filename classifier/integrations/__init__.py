@@ -26,6 +26,6 @@ def require(module: str, extra: str) -> ModuleType:
         return importlib.import_module(module)
     except ImportError as exc:
         raise MissingExtra(
-            f"{module} is not installed; install it with: "
+            f"{module.partition('.')[0]} is not installed; install it with: "
             f"pip install 'boilerplate-classifier[{extra}]'"
         ) from exc

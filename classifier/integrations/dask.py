@@ -165,9 +165,10 @@ def connect(scheduler: str) -> Iterator[Any]:
     """
     distributed = require("distributed", "dask")
     if scheduler == "local" or scheduler.startswith("local:"):
-        n = int(scheduler.partition(":")[2] or os.cpu_count() or 1)
-        if n < 1:
-            raise ValueError(f"--dask {scheduler}: need at least one worker")
+        count = scheduler.partition(":")[2]
+        if count and not (count.isdigit() and int(count) > 0):
+            raise ValueError(f"{scheduler!r}: say local:N with N >= 1 workers")
+        n = int(count) if count else os.cpu_count() or 1
         with (
             distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
                                      dashboard_address=":0") as cluster,  # fmt: skip
@@ -225,9 +226,12 @@ def clean_to_parquet(
     old = sorted(out.glob("part-*.parquet"))
     if old:
         raise FileExistsError(f"{out} already holds {len(old)} part-*.parquet files")
+    keep_t = tuple(sorted(keep)) if keep else None
+    unknown = set(keep_t or ()) - set(LABELS)
+    if unknown:  # fail here, not in every task on the workers
+        raise ValueError(f"unknown labels to keep: {sorted(unknown)}; known: {LABELS}")
     inputs = [(s, os.path.abspath(s)) for s in sources]
     model_path = str(Path(model).resolve()) if model is not None else None
-    keep_t = tuple(sorted(keep)) if keep else None
     summary = Summary()
     start = time.perf_counter()
     with connect(scheduler) as client:
