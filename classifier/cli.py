@@ -90,7 +90,7 @@ def _cleaner(model: Path | None, keep: list[str] | None = None, explain: bool = 
 @app.command()
 def clean(
     paths: Annotated[
-        list[str], typer.Argument(help="HTML files, .html.gz, directories, or - for stdin.")
+        list[str], typer.Argument(help="HTML files, .html.gz, WARC/ARC, directories, or -.")
     ],
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
     output: Annotated[
