@@ -169,10 +169,10 @@ class Cleaner:
         self.model = model
         keep = KEEP_DEFAULT if keep is None else frozenset(keep)
         unknown = keep - set(LABELS)
-        if unknown or not keep:
-            raise ValueError(
-                f"labels to keep must be a non-empty subset of {LABELS}; got {sorted(keep)}"
-            )
+        if unknown:
+            raise ValueError(f"unknown labels to keep: {sorted(unknown)}; known: {LABELS}")
+        if not keep:
+            raise ValueError(f"the labels to keep must be a non-empty subset of {LABELS}")
         self.keep = keep
         self.explain = explain
         self.max_bytes = max_bytes

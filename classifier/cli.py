@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 import traceback
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -17,6 +19,7 @@ import typer
 from .clean import Cleaner, Page
 from .decode import DEFAULT_MAX_BYTES
 from .errors import ClassifierError, ModelError
+from .integrations.warc import WARC_SUFFIXES, describe_skipped, is_warc, iter_html_records
 from .model import DEFAULT_MODEL, LABELS
 
 app = typer.Typer(
@@ -53,11 +56,13 @@ record and a line on stderr); 2 bad usage, no inputs, or an unusable model."""
 
 @dataclass(frozen=True)
 class Input:
-    """One thing to clean: a file path, '-' for stdin, or bytes already in memory."""
+    """One thing to clean: a file path or '-', or a page already in memory (a WARC
+    record), or the error that stopped us from getting at it."""
 
     source: str
-    data: bytes | None = None
+    data: str | bytes | None = None
     url: str | None = None
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,19 +79,43 @@ class Job:
     debug: bool
 
 
-def _expand(paths: list[str]) -> Iterator[Input]:
-    """Files as given, directories as the HTML files under them, '-' as stdin."""
+def _files(paths: list[str]) -> Iterator[str]:
+    """Files as given, directories as the HTML and WARC files under them, '-' as stdin."""
     for p in paths:
         path = Path(p)
         if p != "-" and path.is_dir():
             found = sorted(
-                f for f in path.rglob("*") if f.is_file() and f.name.lower().endswith(HTML_SUFFIXES)
-            )
+                f for f in path.rglob("*")
+                if f.is_file() and f.name.lower().endswith(HTML_SUFFIXES + WARC_SUFFIXES)
+            )  # fmt: skip
             if not found:
                 typer.echo(f"warning: no HTML files under {p}", err=True)
-            yield from (Input(str(f)) for f in found)
+            yield from (str(f) for f in found)
         else:
-            yield Input(p)
+            yield p
+
+
+def _inputs(files: list[str], log: Callable[[str], None] | None) -> Iterator[Input]:
+    """Every page to clean, lazily: a file is one input, an archive one per HTML response.
+
+    An archive that cannot be opened or breaks part-way gives one error input named
+    after it (after the records read so far), so nothing is lost without a record.
+    """
+    for f in files:
+        if not is_warc(f):
+            yield Input(f)
+            continue
+        skipped: Counter[str] = Counter()
+        n = 0
+        try:
+            for url, html in iter_html_records(f, skipped):
+                n += 1
+                yield Input(url, data=html, url=url)
+        except Exception as exc:  # missing, truncated, not an archive, extra absent
+            yield Input(f, error=f"{type(exc).__name__}: {exc}")
+        if log and (n or skipped):
+            log(f"{f}: {n} HTML response{'s' if n != 1 else ''}; "
+                f"skipped {describe_skipped(skipped)}")  # fmt: skip
 
 
 def _read(source: str) -> bytes:
@@ -138,38 +167,51 @@ def _job_cleaner(job: Job) -> Cleaner:
     return _CLEANERS[job]
 
 
-def _clean_one(inp: Input, job: Job, target: str | None) -> tuple[str, str | None]:
-    """Clean one input -> (what to print, error message or None). Never raises."""
+def _clean_one(inp: Input, job: Job, target: str | None) -> tuple[str, str, str | None]:
+    """Clean one input -> (source, what to print, error message or None). Never raises."""
     try:
+        if inp.error:
+            raise _InputUnavailable(inp.error)
         data = inp.data if inp.data is not None else _read(inp.source)
         page = _job_cleaner(job).clean(data, url=inp.url)
         if target is not None:
             Path(target).write_text(_render(page, job.fmt), encoding="utf-8")
-            return "", None
+            return inp.source, "", None
         if job.batch:
-            return _record(inp.source, page, Format(job.fmt)), None
-        return _render(page, job.fmt), None
+            return inp.source, _record(inp.source, page, Format(job.fmt)), None
+        return inp.source, _render(page, job.fmt), None
     except (Exception, RecursionError) as exc:  # keep going: one page must not lose a batch
         if isinstance(exc, OSError):
             message = f"cannot read: {exc.strerror or exc}"
+        elif isinstance(exc, _InputUnavailable):
+            message = str(exc)
         else:
             message = f"{type(exc).__name__}: {exc}"
         if job.debug:
             message += "\n" + "".join(traceback.format_exception(exc))
         if not job.batch or target is not None:
-            return "", message
+            return inp.source, "", message
         record = {"source": inp.source, "error": message.split("\n")[0],
                   "error_type": type(exc).__name__}  # fmt: skip
-        return json.dumps(record, ensure_ascii=False) + "\n", message
+        return inp.source, json.dumps(record, ensure_ascii=False) + "\n", message
 
 
-def _targets(inputs: list[Input], output: Path, fmt: Format) -> list[str]:
-    """One output file per input, named after it; same names get -2, -3…"""
+class _InputUnavailable(Exception):
+    """An input we could not even get at (e.g. a broken archive)."""
+
+
+def _with_targets(
+    inputs: Iterable[Input], output: Path | None, fmt: Format
+) -> Iterator[tuple[Input, str | None]]:
+    """Pair each input with its output file (named after it; same names get -2, -3…)."""
     ext = {"text": "txt", "markdown": "md", "json": "json", "html": "html"}[fmt.value]
     written: set[str] = set()
-    out = []
     for inp in inputs:
-        name = Path(inp.source).name if inp.source != "-" else "stdin"
+        if output is None:
+            yield inp, None
+            continue
+        name = inp.source if inp.source != "-" else "stdin"
+        name = _safe_name(name.rstrip("/").rsplit("/", 1)[-1])  # a file's or URL's last step
         for suffix in (".gz", ".html", ".htm", ".xhtml"):
             if name.lower().endswith(suffix):
                 name = name[: -len(suffix)]
@@ -179,8 +221,12 @@ def _targets(inputs: list[Input], output: Path, fmt: Format) -> list[str]:
             k += 1
             target = f"{name}-{k}.{ext}"
         written.add(target)
-        out.append(str(output / target))
-    return out
+        yield inp, str(output / target)
+
+
+def _safe_name(name: str) -> str:
+    """A file name from a path step or URL step (queries and odd characters made safe)."""
+    return re.sub(r"[^\w.-]+", "_", name)[:150].strip("._") or "page"
 
 
 def _split_labels(values: list[str] | None) -> tuple[str, ...] | None:
@@ -193,7 +239,7 @@ def _split_labels(values: list[str] | None) -> tuple[str, ...] | None:
 @app.command(epilog=EXIT_CODES)
 def clean(
     paths: Annotated[
-        list[str], typer.Argument(help="HTML files, .html.gz, directories, or - for stdin.")
+        list[str], typer.Argument(help="HTML files, .html.gz, WARC/ARC, directories, or -.")
     ],
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
     output: Annotated[
@@ -220,6 +266,11 @@ def clean(
         bool, typer.Option("--quiet", "-q", help="No progress bar or summary on stderr.")
     ] = False,
     debug: Annotated[bool, typer.Option(help="Print tracebacks of failures.")] = False,
+    dask: Annotated[
+        str | None,
+        typer.Option(help="Clean on Dask: 'local', 'local:N' workers, or a scheduler "
+                     "address; writes Parquet into --output."),
+    ] = None,
 ) -> None:
     """Print only the article body of each page.
 
@@ -228,13 +279,18 @@ def clean(
     failed), or with --output one file per input. A failing page never stops a batch.
     """
     keep_labels = _split_labels(keep)
-    inputs = list(_expand(paths))
-    if not inputs:
+    files = list(_files(paths))
+    if not files:
         typer.echo("error: no input files", err=True)
         raise typer.Exit(2)
+    if dask is not None:
+        from .integrations.dask import run_cli
+
+        raise typer.Exit(run_cli(files, dask, output, keep_labels, model))
     if output:
         output.mkdir(parents=True, exist_ok=True)
-    single = len(paths) == 1 and len(inputs) == 1 and not Path(paths[0]).is_dir()
+    single = (len(paths) == 1 and len(files) == 1 and not Path(paths[0]).is_dir()
+              and not is_warc(files[0]))  # fmt: skip
     job = Job(model=str(model) if model else None, keep=keep_labels, fmt=fmt.value,
               max_bytes=max_bytes, timeout=timeout or None,
               batch=not single or output is not None, output=str(output) if output else None,
@@ -244,54 +300,59 @@ def clean(
     except (ModelError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    targets = _targets(inputs, output, fmt) if output else [None] * len(inputs)
     if single and output is None:
-        text, error = _clean_one(inputs[0], job, None)
+        _, text, error = _clean_one(Input(files[0]), job, None)
         if error:
-            typer.echo(f"error: {inputs[0].source}: {error}", err=True)
+            typer.echo(f"error: {files[0]}: {error}", err=True)
             raise typer.Exit(1)
         sys.stdout.write(text)
         return
-    failed = _run_batch(inputs, targets, job, jobs, quiet)
+    inputs = _inputs(files, log=None if quiet else lambda m: typer.echo(m, err=True))
+    total = None if any(is_warc(f) for f in files) else len(files)
+    failed = _run_batch(inputs, total, output, fmt, job, jobs, quiet)
     if failed:
         raise typer.Exit(1)
 
 
 def _run_batch(
-    inputs: list[Input], targets: list[str | None], job: Job, jobs: int, quiet: bool
+    inputs: Iterable[Input],
+    total: int | None,
+    output: Path | None,
+    fmt: Format,
+    job: Job,
+    jobs: int,
+    quiet: bool,
 ) -> int:
-    """Clean every input (in order, streaming), print records, return the failure count."""
+    """Clean every input in order, streaming records out; return the failure count."""
     start = time.perf_counter()
-    tasks = ((inp, t) for inp, t in zip(inputs, targets, strict=True))
-    if jobs > 1 and len(inputs) > 1:
+    tasks: Iterable[tuple[Input, str | None]] = _with_targets(inputs, output, fmt)
+    if jobs > 1:
         from joblib import Parallel, delayed
 
-        stdin = [i for i in inputs if i.source == "-"]
-        if stdin:  # a worker process cannot read our stdin: read it here
-            data = _read("-")
-            tasks = ((Input(i.source, data, i.url) if i.source == "-" else i, t)
-                     for i, t in zip(inputs, targets, strict=True))  # fmt: skip
-        results = Parallel(n_jobs=jobs, return_as="generator", batch_size=8,
-                           pre_dispatch="4 * n_jobs")(
+        # a worker process cannot read our stdin: read it here
+        tasks = ((Input(i.source, _read("-")) if i.source == "-" else i, t) for i, t in tasks)
+        results = Parallel(n_jobs=jobs, return_as="generator", batch_size=4,
+                           pre_dispatch="8 * n_jobs")(
             delayed(_clean_one)(inp, job, t) for inp, t in tasks
         )  # fmt: skip
     else:
         results = (_clean_one(inp, job, t) for inp, t in tasks)
     show = not quiet and sys.stderr.isatty()
-    failed = 0
-    with typer.progressbar(results, length=len(inputs), label="cleaning", file=sys.stderr,
+    failed = done = 0
+    with typer.progressbar(results, length=total, label="cleaning", file=sys.stderr,
                            hidden=not show) as bar:  # fmt: skip
-        for inp, (text, error) in zip(inputs, bar, strict=True):
+        for source, text, error in bar:
+            done += 1
             if error:
                 failed += 1
-                typer.echo(f"error: {inp.source}: {error}", err=True)
+                typer.echo(f"error: {source}: {error}", err=True)
             if text:
                 sys.stdout.write(text)
     if not quiet:
         seconds = time.perf_counter() - start
         typer.echo(
-            f"cleaned {len(inputs) - failed} of {len(inputs)} inputs, {failed} failed, "
-            f"in {seconds:.1f} s ({len(inputs) / max(seconds, 1e-9):.0f} pages/s)",
+            f"cleaned {done - failed} of {done} inputs, {failed} failed, "
+            f"in {seconds:.1f} s ({done / max(seconds, 1e-9):.0f} pages/s)",
             err=True,
         )
     return failed
