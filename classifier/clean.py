@@ -19,10 +19,11 @@ from typing import Any
 
 from .decode import DEFAULT_MAX_BYTES, HtmlInput, parse
 from .errors import ClassifierError, InternalError, PageTimeoutError
-from .model import LABELS, Model, default_model
+from .model import LABELS, Model, default_model, settle_garbage_collector
 from .segment import HEADINGS, Block, page_title, segment
 
 KEEP_DEFAULT = frozenset({"content"})
+_settled: list[bool] = []  # the first Cleaner settles the garbage collector, once
 # A subscription prompt that cuts the story short, as opposed to a plain appeal.
 _PAYWALL = re.compile(
     r"(continue reading|keep reading|read the (full|rest)|already a (subscriber|member)|"
@@ -167,6 +168,9 @@ class Cleaner:
         elif isinstance(model, (str, Path)):
             model = Model.load(model)
         self.model = model
+        if not _settled:
+            settle_garbage_collector()
+            _settled.append(True)
         keep = KEEP_DEFAULT if keep is None else frozenset(keep)
         unknown = keep - set(LABELS)
         if unknown:

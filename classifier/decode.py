@@ -147,11 +147,14 @@ def decode_bytes(data: bytes) -> str:
     return data.decode("cp1252", errors="replace")
 
 
-def to_text(html: HtmlInput, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
-    """Accept str, bytes or a BeautifulSoup and return markup as str.
+def to_markup(html: HtmlInput, max_bytes: int = DEFAULT_MAX_BYTES) -> str | bytes:
+    """The decode stage: whatever we were given -> markup ready for the parser.
 
-    Raises `InputTooLargeError` beyond `max_bytes` (characters for str input),
-    `NotHTMLError` for binary data and `UnsupportedInputError` for other types.
+    Valid UTF-8 (most of the web) stays bytes, which libxml2 reads faster than a Python
+    str; anything else is decoded to str. NULs and other C0 controls, which libxml2
+    refuses, are dropped. Raises `InputTooLargeError` beyond `max_bytes` (characters
+    for str input), `NotHTMLError` for binary data and `UnsupportedInputError` for
+    other types.
     """
     if isinstance(html, (bytes, bytearray, memoryview)):
         data = bytes(html)
@@ -165,30 +168,49 @@ def to_text(html: HtmlInput, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
             what = sniff_binary(data)
             if what:
                 raise NotHTMLError(f"input is {what}, not HTML")
-        text = decode_bytes(data)
-    elif isinstance(html, str):
+        if data.startswith(codecs.BOM_UTF8):
+            data = data[len(codecs.BOM_UTF8) :]
+        elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return _without_controls(decode_bytes(data))
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return _without_controls(decode_bytes(data))
+        # in UTF-8 a byte below 0x20 is always that character: delete them as bytes
+        stripped = data.translate(None, _CONTROL_BYTES)
+        return stripped
+    if isinstance(html, str):
         if len(html) > max_bytes:
             raise InputTooLargeError(
                 f"input is {len(html):,} characters; the limit is {max_bytes:,}"
             )
-        text = html
-    elif hasattr(html, "decode") and hasattr(html, "find_all"):  # bs4 Tag/BeautifulSoup
-        text = str(html)
-    else:
-        raise UnsupportedInputError(
-            f"expected HTML as str, bytes or bs4.BeautifulSoup, got {type(html).__name__}"
-        )
-    if _CONTROL_CHARS.search(text):  # libxml2 refuses NULs, controls and lone surrogates
-        text = _CONTROL_CHARS.sub("", text)
-    return text
+        return _without_controls(html)
+    if hasattr(html, "decode") and hasattr(html, "find_all"):  # bs4 Tag/BeautifulSoup
+        return _without_controls(str(html))
+    raise UnsupportedInputError(
+        f"expected HTML as str, bytes or bs4.BeautifulSoup, got {type(html).__name__}"
+    )
+
+
+def _without_controls(text: str) -> str:
+    """libxml2 refuses NULs, C0 controls and lone surrogates in a str."""
+    return _CONTROL_CHARS.sub("", text) if _CONTROL_CHARS.search(text) else text
+
+
+def to_text(html: HtmlInput, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """Accept str, bytes or a BeautifulSoup and return the markup as str (see to_markup)."""
+    markup = to_markup(html, max_bytes)
+    return markup.decode("utf-8") if isinstance(markup, bytes) else markup
 
 
 # huge_tree: without it libxml2 silently drops everything below nesting depth 256.
-# A plain etree parser, not lxml.html's: its per-element class lookup costs ~10% of
+# Plain etree parsers, not lxml.html's: its per-element class lookup costs ~10% of
 # segmentation and we use none of the HtmlElement methods.
 _PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, recover=True, huge_tree=True)
-
-
+# for validated UTF-8 bytes: the given encoding overrides any <meta charset> or XML decl
+_UTF8_PARSER = etree.HTMLParser(
+    remove_comments=True, remove_pis=True, recover=True, huge_tree=True, encoding="utf-8"
+)
 _TAG = re.compile(r"<(/?)([a-zA-Z][^\s/>]*)[^>]*>")
 _VOID = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
@@ -225,18 +247,24 @@ def flatten_deep_markup(text: str, limit: int = _MAX_NESTING) -> str:
     return "".join(out)
 
 
-def _too_deep() -> bool:
-    return any(e.type_name == "ERR_RESOURCE_LIMIT" for e in _PARSER.error_log)
+def _too_deep(parser: etree.HTMLParser) -> bool:
+    return any(e.type_name == "ERR_RESOURCE_LIMIT" for e in parser.error_log)
 
 
-def parse_text(text: str) -> etree._Element | None:
-    """Parse decoded markup into an lxml tree (~1 ms a page); None if there is none."""
-    text = _XML_DECL.sub("", text, count=1)  # lxml refuses str input with an encoding decl
-    if not text.strip():
+def parse_markup(markup: str | bytes) -> etree._Element | None:
+    """The parse stage: markup from `to_markup` -> an lxml tree; None if there is none."""
+    if not markup or markup.isspace():
         return None
+    if isinstance(markup, bytes):
+        parser = _UTF8_PARSER
+    else:
+        parser = _PARSER
+        markup = _XML_DECL.sub("", markup, count=1)  # lxml refuses a str with an encoding decl
     try:
-        root = etree.fromstring(text, parser=_PARSER)
-        if _too_deep():
+        root = etree.fromstring(markup, parser=parser)
+        if root is not None and _too_deep(parser):
+            text = markup.decode("utf-8") if isinstance(markup, bytes) else markup
+            text = _XML_DECL.sub("", text, count=1)
             root = etree.fromstring(flatten_deep_markup(text), parser=_PARSER)
         return root
     except (etree.LxmlError, ValueError):
@@ -244,5 +272,5 @@ def parse_text(text: str) -> etree._Element | None:
 
 
 def parse(html: HtmlInput, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Element | None:
-    """Decode (see `to_text`) and parse; None for a document with no markup to read."""
-    return parse_text(to_text(html, max_bytes))
+    """Decode (see `to_markup`) and parse; None for a document with no markup to read."""
+    return parse_markup(to_markup(html, max_bytes))

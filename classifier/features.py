@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +26,9 @@ _WORD = re.compile(r"\w+")
 _SENT_END = ("." , "!", "?", '"', "”", "»", "“", ")", "…", ":")
 SHORT_WORDS = 12  # blocks up to this many words contribute their words as features
 _DIGIT = re.compile(r"\d")
+_AT_MOST_3 = (3).__ge__  # map(_AT_MOST_3, lengths): short words, counted in C
+# a whitespace-separated token starting with a capital (Latin, Greek, Cyrillic)
+_CAPITALISED = re.compile(r"(?<!\S)[A-ZÀ-ÖØ-ÞΑ-ΩА-Я]")
 _PUNCT = re.compile(r"[.,;!?]")
 # Cue words of the special kinds, in the languages of our corpora. The words of short
 # blocks are features anyway; these cues let long appeals ("We keep our reporting
@@ -56,7 +58,21 @@ _CUE_PARTS = {
     ),
 }
 # matched against the lower-cased text: case-insensitive matching is twice as slow
-_CUE_LOWER = tuple((name, re.compile(p.pattern)) for name, p in _CUE_PARTS.items())
+_CUE_LOWER = {name: re.compile(p.pattern) for name, p in _CUE_PARTS.items()}
+# A block can only match a cue pattern if it holds one of these words (or, for the
+# donate stems, substrings): checking a set first skips the regex for most blocks.
+# Keep in step with _CUE_PARTS; tests/test_features.py checks it on real pages.
+_DONATE_WORDS = frozenset({
+    "patreon", "patron", "paypal", "ko", "support", "your", "readers", "reader", "join",
+    "help", "chip", "become", "membership", "newsletter", "sign", "buy", "spenden",
+    "soutenez", "soutenir", "faire", "donar", "doner", "hazte", "already", "log", "login",
+    "unlock",
+})  # fmt: skip
+_DONATE_STEMS = re.compile(r"donat|subscri|contribut|spende|unterstütz|abonn|suscri")
+_RELATED_WORDS = frozenset({
+    "related", "read", "see", "you", "most", "trending", "more", "recommended", "further",
+    "weitere", "lesen", "mehr", "à", "lire", "voir", "artículos", "te", "previous", "next",
+})  # fmt: skip
 
 
 # Per-block numeric features, in column order.
@@ -87,24 +103,29 @@ def _text_stats(text: str) -> tuple[list[str], list[float]]:
     per_word = 1.0 / max(n_words, 1)
     tail = text.rstrip()
     digits = len(_DIGIT.findall(text))
+    lens = list(map(len, words))
     row = [
         math.log1p(n_chars) / 8.0,
         math.log1p(n_words) / 6.0,
         len(_PUNCT.findall(text)) * per_word,
         math.log1p(text.count(",")) / 3.0,
         digits / max(n_chars, 1),
-        min(sum(map(len, words)) * per_word, 15.0) / 10.0,
-        sum(1 for w in words if len(w) <= 3) * per_word,
+        min(sum(lens) * per_word, 15.0) / 10.0,
+        sum(map(_AT_MOST_3, lens)) * per_word,
         1.0 if tail.endswith(_SENT_END) else 0.0,
         1.0 if tail.endswith(":") else 0.0,
-        sum(1 for w in text.split() if w[:1].isupper()) * per_word,
+        len(_CAPITALISED.findall(text)) * per_word,
         1.0 if text.startswith("(") and text.endswith(")") else 0.0,
     ]
-    for name, cue in _CUE_LOWER:
-        # a counter needs a number: skip its (slowest) pattern for the many blocks without
-        k = len(cue.findall(lower)) if digits or name != "counter" else 0
-        row.append(min(k, 5) / 5.0)
-        row.append(min(k * 12 * per_word, 1.0))
+    cues = (
+        len(_CUE_LOWER["donate"].findall(lower))
+        if not _DONATE_WORDS.isdisjoint(words) or _DONATE_STEMS.search(lower)
+        else 0,
+        len(_CUE_LOWER["related"].findall(lower)) if not _RELATED_WORDS.isdisjoint(words) else 0,
+        len(_CUE_LOWER["counter"].findall(lower)) if digits else 0,  # a counter needs a number
+    )
+    for k in cues:
+        row.extend((min(k, 5) / 5.0, min(k * 12 * per_word, 1.0)) if k else (0.0, 0.0))
     return words, row
 
 
@@ -139,6 +160,12 @@ class PageFeatures:
             f.update(dict.fromkeys(names, 1.0))
             out.append(f)
         return out
+
+
+@functools.lru_cache(maxsize=8192)
+def prefixed(prefix: str, tokens: tuple[str, ...] | frozenset[str]) -> tuple[str, ...]:
+    """Feature names of a token set (cached: blocks share their ancestors' sets)."""
+    return tuple(prefix + t for t in tokens)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -200,7 +227,6 @@ def extract(blocks: Sequence[Block]) -> PageFeatures:
     dense[:, OWN.index("depth")] = np.minimum([b.depth for b in blocks], 40) / 20.0
 
     best = _best_container(blocks)
-    best_depth = best.count("/")
     in_best = np.array(
         [bool(best) and (b.xpath + "/").startswith(best + "/") for b in blocks], dtype=bool
     )
@@ -224,9 +250,7 @@ def extract(blocks: Sequence[Block]) -> PageFeatures:
     dense[:, col["before_best"]] = idx < first_best
     dense[:, col["after_best"]] = idx > last_best
     if best:
-        dense[:, col["best_common"]] = [
-            _common_depth(b.xpath, best) / max(best_depth, 1) for b in blocks
-        ]
+        dense[:, col["best_common"]] = _best_common(blocks, best)
     length, link, end = (dense[:, OWN.index(k)] for k in ("len", "link_density", "ends_sentence"))
     for off in _NEIGHBOURS:
         key = f"n{off:+d}_"
@@ -250,9 +274,10 @@ def extract(blocks: Sequence[Block]) -> PageFeatures:
     for i, b in enumerate(blocks):
         words = words_of[i]
         own = ["tag=" + b.tag]
-        own.extend("inl=" + t for t in b.inline_tokens)
+        if b.inline_tokens:
+            own.extend(prefixed("inl=", b.inline_tokens))
         if len(words) <= SHORT_WORDS:
-            own.extend("w=" + ("0" if w.isdigit() else w) for w in words)
+            own.extend(map(_word_feature, words))
         else:
             dense[i, long_col] = 1.0
         if words:
@@ -276,10 +301,40 @@ def page_features(blocks: Sequence[Block]) -> list[dict[str, float]]:
     return extract(blocks).to_dicts()
 
 
+@functools.lru_cache(maxsize=65536)
+def _word_feature(word: str) -> str:
+    return "w=" + ("0" if word.isdigit() else word)
+
+
+def _best_common(blocks: Sequence[Block], best: str) -> list[float]:
+    """Share of the best container's path each block shares (by parent: siblings agree)."""
+    depth = max(best.count("/"), 1)
+    best_ = best + "/"
+    by_parent: dict[str, float] = {}
+    out = []
+    for b in blocks:
+        if b.xpath.startswith(best_):  # inside the container: shares all of its path
+            out.append(1.0)
+            continue
+        if best_.startswith(b.xpath + "/"):  # the block is the container or holds it
+            out.append(b.xpath.count("/") / depth)
+            continue
+        parent = b.xpath.rpartition("/")[0]
+        v = by_parent.get(parent)
+        if v is None:
+            v = by_parent[parent] = _common_depth(parent, best) / depth
+        out.append(v)
+    return out
+
+
 def _common_depth(a: str, b: str) -> int:
     """Number of xpath steps two paths share from the root."""
-    prefix = os.path.commonprefix([a + "/", b + "/"])
-    return max(prefix[: prefix.rfind("/") + 1].count("/") - 1, 0)
+    k = 0
+    for x, y in zip(a.split("/"), b.split("/"), strict=False):  # both start at ""
+        if x != y:
+            break
+        k += 1
+    return max(k - 1, 0)
 
 
 CONTEXT_FEATURES = (

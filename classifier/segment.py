@@ -82,6 +82,8 @@ class _Ctx:
 
 
 _NO_ATTRS: dict[str, str] = {}
+# stands for "only a class attribute" (its tokens are taken straight from the items)
+_CLASS_ONLY: dict[str, str] = {"class": ""}
 
 
 def attr_tokens(el: etree._Element) -> tuple[str, ...]:
@@ -90,6 +92,8 @@ def attr_tokens(el: etree._Element) -> tuple[str, ...]:
 
 
 def _attr_tokens(attrs: dict[str, str]) -> tuple[str, ...]:
+    if len(attrs) == 1 and "class" in attrs:  # the common case
+        return _tokens(attrs["class"])
     get = attrs.get
     raw = " ".join([v for v in (get("class"), get("id"), get("role"), get("itemprop")) if v])
     return _tokens(raw) if raw else ()
@@ -170,23 +174,14 @@ class _Segmenter:
             return
         text = " ".join("".join(self.parts).split())
         if text:
-            self.blocks.append(
+            self.blocks.append(  # positional: this runs for every block of every page
                 Block(
-                    text=text,
-                    tag=ctx.tag,
-                    xpath=ctx.path,
-                    depth=ctx.depth,
-                    index=len(self.blocks),
-                    link_chars=min(self.link_chars, len(text)),
-                    n_links=self.n_links,
-                    own_tokens=ctx.own,
-                    parent_tokens=ctx.parent,
-                    ancestor_tokens=ctx.ancestors,
-                    ancestor_tags=ctx.tags,
-                    inline_tokens=tuple(self.inline),
-                    gold=ctx.gold,
+                    text, ctx.tag, ctx.path, ctx.depth, len(self.blocks),
+                    min(self.link_chars, len(text)), self.n_links, ctx.own, ctx.parent,
+                    ctx.ancestors, ctx.tags,
+                    tuple(dict.fromkeys(self.inline)) if self.inline else (), ctx.gold,
                 )
-            )
+            )  # fmt: skip
         self.parts = []
         self.link_chars = 0
         self.n_links = 0
@@ -200,8 +195,16 @@ class _Segmenter:
                 self.add(el.tail)
             return
         items = el.items()  # one call for every attribute we look at
-        attrs = dict(items) if items else _NO_ATTRS
-        if tag in SKIP_TAGS or (attrs and _hidden(tag, attrs)) or (":" in tag and _skipped(tag)):
+        if not items:
+            attrs = _NO_ATTRS
+        elif len(items) == 1 and items[0][0] == "class":  # the common case: no dict
+            attrs = _CLASS_ONLY
+            own = _tokens(items[0][1])
+        else:
+            attrs = dict(items)
+        if tag in SKIP_TAGS or (attrs and attrs is not _CLASS_ONLY and _hidden(tag, attrs)) or (
+            ":" in tag and _skipped(tag)
+        ):
             if el.tail:
                 self.add(el.tail)
             return
@@ -219,13 +222,18 @@ class _Segmenter:
         if is_block:
             if self.parts:
                 self.flush(ctx)
-            own = _attr_tokens(attrs) if attrs else ()
+            if attrs is _NO_ATTRS:
+                own = ()
+            elif attrs is not _CLASS_ONLY:
+                own = _attr_tokens(attrs)
             inner = _Ctx(
                 tag, path, ctx.depth + 1, own, ctx.own,
                 _union(ctx.ancestors, ctx.own) if ctx.own else ctx.ancestors,
                 _with_tag(ctx.tags, ctx.tag),
                 attrs.get("data-label") or ctx.gold,
             )  # fmt: skip
+        elif attrs is _CLASS_ONLY:
+            self.inline.extend(own)
         elif attrs:
             if "class" in attrs or "id" in attrs:
                 self.inline.extend(_attr_tokens(attrs))
@@ -240,8 +248,9 @@ class _Segmenter:
         if level > _MAX_DEPTH:  # flatten instead of recursing further
             self.add(_visible_text(el))
         else:
-            if el.text:
-                self.add(el.text)
+            text = el.text
+            if text:
+                self.add(text)
             if len(el):
                 counts: dict[str, int] = {}
                 walk = self.walk
@@ -253,8 +262,9 @@ class _Segmenter:
             self.link_depth -= 1
         if is_block and self.parts:
             self.flush(inner)
-        if el.tail:
-            self.add(el.tail)
+        tail = el.tail
+        if tail:
+            self.add(tail)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -272,10 +282,20 @@ def page_title(root: etree._Element) -> str:
     """The page's title: og:title, else the document <title>, else the first <h1>.
 
     Only the first match counts: an inline SVG carries <title> elements of its own.
+    The <head> is searched first and alone, as whole-tree XPath costs ~0.1 ms a query.
     """
+    head = root.find("head")
+    if head is not None:
+        for meta in head.iter("meta"):
+            if meta.get("property") == "og:title" and (meta.get("content") or "").strip():
+                return " ".join(meta.get("content", "").split())
+        title = head.find("title")
+        if title is not None:
+            text = " ".join("".join(title.itertext()).split())
+            if text:
+                return text
     for xp in (
         '(//meta[@property="og:title"])[1]/@content',
-        "(//head/title)[1]//text()",
         "(//title[not(ancestor::svg)])[1]//text()",
         "(//h1)[1]//text()",
     ):
