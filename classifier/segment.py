@@ -135,13 +135,11 @@ def _visible_text(el: etree._Element) -> str:
             if event == "start" and el.text:
                 parts.append(el.text)
             continue
-        tag = node.tag if isinstance(node.tag, str) else ""
         if event == "start":
-            if tag and (tag in SKIP_TAGS or _skipped(tag) or _hidden(tag, dict(node.items()))):
-                walker.skip_subtree()
-                if node.tail:
-                    parts.append(node.tail)
-            elif tag and node.text:
+            tag = node.tag if isinstance(node.tag, str) else ""
+            if not tag or tag in SKIP_TAGS or _skipped(tag) or _hidden(tag, dict(node.items())):
+                walker.skip_subtree()  # its "end" event still comes, with the tail
+            elif node.text:
                 parts.append(node.text)
         elif node.tail:
             parts.append(node.tail)

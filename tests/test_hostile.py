@@ -118,6 +118,7 @@ def test_hostile_input_gives_a_page_or_a_documented_error(cleaner, name):
         assert page.empty_reason
     elif expected == "text":
         assert "harbour fair drew crowds" in page.text, page.empty_reason
+        assert page.text.count("Paragraph 0:") == 1  # no text lost or doubled
         assert page.empty_reason is None
         assert "\x00" not in page.text
     else:  # "page": any text, but a reason whenever it is empty
