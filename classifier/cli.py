@@ -365,7 +365,9 @@ def blocks(
         TableFormat.table
     ),
     why: Annotated[
-        bool, typer.Option("--why", help="Show the features behind each label.")
+        bool,
+        typer.Option("--why", "--explain", help="Show the features (weight x value) "
+                     "behind each label."),
     ] = False,
     model: ModelOpt = None,
 ) -> None:
