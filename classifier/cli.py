@@ -310,5 +310,26 @@ def _print_eval(results: dict[str, dict], others: list[str]) -> None:
             typer.echo(f"{'':<20} {o} takes {ratio:.1f}x our time per page")
 
 
+@app.command()
+def report(
+    paths: Annotated[list[str], typer.Argument(help="HTML files, .html.gz or directories.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")] = Path(
+        "report.html"
+    ),
+    model: ModelOpt = None,
+) -> None:
+    """Write one self-contained HTML report: each page's blocks coloured by label."""
+    from .report import write_report
+
+    sources = list(_expand(paths))
+    if not sources:
+        typer.echo("error: no input files", err=True)
+        raise typer.Exit(2)
+    failed = write_report(sources, output, _cleaner(model, explain=True), _read)
+    typer.echo(f"wrote {output} ({len(sources)} page(s), {failed} failed)", err=True)
+    if failed:
+        raise typer.Exit(1)
+
+
 if __name__ == "__main__":
     app()
