@@ -331,5 +331,32 @@ def report(
         raise typer.Exit(1)
 
 
+@app.command()
+def label(
+    paths: Annotated[list[str], typer.Argument(help="HTML files, .html.gz or directories.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Label file to write "
+                                      "(e.g. training_data/labels/NAME.jsonl).")],
+    pages: Annotated[Path | None, typer.Option(help="Where copies of non-corpus pages go "
+                     "[default: training_data/pages beside OUT's labels dir].")] = None,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 0,
+    open_browser: Annotated[bool, typer.Option("--open", help="Open a browser.")] = False,
+    model: ModelOpt = None,
+) -> None:
+    """Serve a local page to relabel blocks by hand; saves labels `classifier train` reads."""
+    from .label_server import LabelSession, serve
+
+    try:
+        session = LabelSession.load(list(_expand(paths)), _cleaner(model, explain=True),
+                                    _read, out, pages)  # fmt: skip
+    except (OSError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    if not session.pages:
+        typer.echo("error: no input files", err=True)
+        raise typer.Exit(2)
+    serve(session, port=port, echo=lambda s: typer.echo(s) or sys.stdout.flush(),
+          open_browser=open_browser)  # fmt: skip
+
+
 if __name__ == "__main__":
     app()
