@@ -427,6 +427,10 @@ function relabel(el, lab) {
     b.dataset.label = lab;
     b.classList.add('lab-' + lab);
     b.querySelector('.badge').textContent = lab;
+    const conf = b.querySelector('.conf');
+    conf.dataset.orig = conf.dataset.orig || conf.textContent;
+    conf.textContent = lab === b.dataset.model ? conf.dataset.orig
+      : 'model said ' + b.dataset.model + ' ' + conf.dataset.orig;
     b.dataset.touched = '1';
   }
   dirty = true;

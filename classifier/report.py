@@ -69,6 +69,7 @@ h3 { font-size: 13px; text-transform: uppercase; letter-spacing: .04em; color: #
 REPORT_CSS = """
 .page { border-top: 2px solid #ddd; padding-top: 14px; margin-top: 18px; }
 .head { display: flex; gap: 24px; align-items: flex-start; flex-wrap: wrap; }
+.head > div:first-child { flex: 1 1 380px; min-width: 0; }
 .cols { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 24px; }
 .clean { position: sticky; top: 8px; align-self: start; max-height: 96vh; overflow: auto;
          background: #fafafa; border: 1px solid #e0e0e0; border-radius: 4px;
