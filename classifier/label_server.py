@@ -11,6 +11,8 @@ label and save. What is saved is what `classifier train` reads
   person set (gold alignment still labels the rest);
 - one of our authored pages (``training_data/pages/<stem>.html``) -> records keyed
   ``authored`` / stem, for the blocks the person set (its inline labels label the rest);
+- a corpus page without a gold row is refused (train would never read it, and corpus
+  pages are never copied);
 - any other page -> a copy of it, with ``data-label`` on its blocks, is written to
   ``training_data/pages/label_<stem>.html`` as an authored page, and records for every
   block are keyed ``authored`` / ``label_<stem>`` (it has no other labels to fall back on).
@@ -80,8 +82,13 @@ def page_key(
     if path.parent.name == "pages" and path.name.endswith(".html.gz"):
         cdir = path.parent.parent
         pid = path.name[: -len(".html.gz")]
-        if (cdir / "gold.jsonl").is_file() and pid in _gold_ids(cdir, gold_cache):
-            return PageKey(cdir.name, pid, "corpus")
+        if (cdir / "gold.jsonl").is_file():
+            if pid in _gold_ids(cdir, gold_cache):
+                return PageKey(cdir.name, pid, "corpus")
+            # e.g. googlenews' *.annotated.html.gz: train never reads it, and a corpus
+            # page must not be copied into training_data/
+            raise ValueError(f"{source}: a page of corpus {cdir.name} with no row in its "
+                             "gold.jsonl; `classifier train` cannot use labels for it")  # fmt: skip
     if path.parent == pages_dir.resolve() and path.suffix == ".html":
         return PageKey("authored", path.stem, "authored")
     stem = path.name

@@ -86,9 +86,13 @@ def test_page_keys(corpus, td, tmp_path):
     taken.add(other.id)
     again = page_key(str(tmp_path / "x" / "seed_modern.html"), pages, taken)
     assert again.id == "label_seed_modern-2"
-    # a corpus-looking path whose id has no gold row is not a corpus page for train
+    # a corpus page with no gold row (googlenews' *.annotated.html.gz): refused, not copied
     (corpus / "pages" / "zz.html.gz").write_bytes((corpus / "pages" / "a.html.gz").read_bytes())
-    assert page_key(str(corpus / "pages" / "zz.html.gz"), pages, set()).kind == "copy"
+    with pytest.raises(ValueError, match="no row in its gold.jsonl"):
+        page_key(str(corpus / "pages" / "zz.html.gz"), pages, set())
+    # the same bytes outside a corpus layout are a page like any other
+    (tmp_path / "zz.html.gz").write_bytes((corpus / "pages" / "a.html.gz").read_bytes())
+    assert page_key(str(tmp_path / "zz.html.gz"), pages, set()).id == "label_zz"
     hostile = page_key("/tmp/../tmp/a b;<x>.html", pages, set())
     assert re.fullmatch(r"label_[A-Za-z0-9_-]+", hostile.id)
 
