@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 
 from .clean import Cleaner, Page
-from .decode import DEFAULT_MAX_BYTES
+from .decode import DEFAULT_MAX_BYTES, gunzip
 from .errors import ClassifierError, ModelError
 from .integrations.warc import WARC_SUFFIXES, describe_skipped, is_warc, iter_html_records
 from .model import DEFAULT_MODEL, LABELS
@@ -119,8 +119,11 @@ def _inputs(files: list[str], log: Callable[[str], None] | None) -> Iterator[Inp
 
 
 def _read(source: str) -> bytes:
+    """A file's (or stdin's) bytes, gzip inflated (bomb-safe) so every command sees HTML."""
     data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
-    return data  # gzip (by name or magic bytes) is inflated by the decoder, bomb-safe
+    if data[:2] == b"\x1f\x8b":
+        data = gunzip(data, DEFAULT_MAX_BYTES)
+    return data
 
 
 def _render(page: Page, fmt: Format | str) -> str:
@@ -558,6 +561,54 @@ def _print_eval(results: dict[str, dict], others: list[str]) -> None:
         for o in others:
             ratio = r["compare"][o]["time_ratio"]
             typer.echo(f"{'':<20} our time per page is {ratio:.2f}x {o}'s")
+
+
+@app.command()
+def report(
+    paths: Annotated[list[str], typer.Argument(help="HTML files, .html.gz or directories.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")] = Path(
+        "report.html"
+    ),
+    model: ModelOpt = None,
+) -> None:
+    """Write one self-contained HTML report: each page's blocks coloured by label."""
+    from .report import write_report
+
+    sources = list(_files(paths))
+    if not sources:
+        typer.echo("error: no input files", err=True)
+        raise typer.Exit(2)
+    failed = write_report(sources, output, _cleaner(model, explain=True), _read)
+    typer.echo(f"wrote {output} ({len(sources)} page(s), {failed} failed)", err=True)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def label(
+    paths: Annotated[list[str], typer.Argument(help="HTML files, .html.gz or directories.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Label file to write "
+                                      "(e.g. training_data/labels/NAME.jsonl).")],
+    pages: Annotated[Path | None, typer.Option(help="Where copies of non-corpus pages go "
+                     "[default: training_data/pages beside OUT's labels dir].")] = None,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1 (0: any free port).")] = 0,
+    open_browser: Annotated[bool, typer.Option("--open", help="Open a browser.")] = False,
+    model: ModelOpt = None,
+) -> None:
+    """Serve a local page to relabel blocks by hand; saves labels `classifier train` reads."""
+    from .label_server import LabelSession, serve
+
+    try:
+        session = LabelSession.load(list(_files(paths)), _cleaner(model, explain=True),
+                                    _read, out, pages)  # fmt: skip
+    except (OSError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    if not session.pages:
+        typer.echo("error: no input files", err=True)
+        raise typer.Exit(2)
+    serve(session, port=port, echo=lambda s: typer.echo(s) or sys.stdout.flush(),
+          open_browser=open_browser)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -125,6 +125,27 @@ def load_stored_labels(paths: Iterable[Path]) -> dict[tuple[str, str, str], Stor
     return out
 
 
+def apply_stored(
+    corpus: str,
+    page_id: str,
+    blocks: Sequence[Block],
+    labels: list[str | None],
+    sources: list[str],
+    stored: dict[tuple[str, str, str], StoredLabel],
+) -> None:
+    """Let stored labels for (corpus, page) override `labels`/`sources` in place.
+
+    Authored pages use this too, so `classifier label` can correct their inline labels.
+    """
+    if not stored:
+        return
+    for i, b in enumerate(blocks):
+        hit = stored.get((corpus, page_id, fingerprint(b.text)))
+        if hit is not None:
+            labels[i] = hit.label
+            sources[i] = hit.source
+
+
 def page_labels(
     corpus: str,
     gold: dict,

@@ -36,7 +36,7 @@ from .features import (
     context_features,
     page_features,
 )
-from .labels import StoredLabel, load_stored_labels, page_labels
+from .labels import StoredLabel, apply_stored, load_stored_labels, page_labels
 from .model import LABELS, BlockClassifier, Model
 from .segment import segment
 
@@ -143,6 +143,7 @@ def _vectorise_chunk(
         if spec.corpus == "authored":
             labels: list[str | None] = [b.gold or "boilerplate" for b in blocks]
             sources = ["authored"] * len(blocks)
+            apply_stored("authored", spec.page_id, blocks, labels, sources, stored)
         else:
             labels, sources = page_labels(spec.corpus, spec.gold, blocks, stored)
         chars, link, parent = block_context_inputs(blocks)
@@ -338,7 +339,8 @@ def fit_model(
     s_oof = np.zeros(len(meta))
     for part in (half, ~half):
         fit_rows = lab & ~part
-        if fit_rows.any() and len(set(y[fit_rows])) > 1:
+        # both halves need rows: tiny data (two pages) can put every site in one half
+        if fit_rows.any() and (rows & part).any() and len(set(y[fit_rows])) > 1:
             other = fit_pipeline(make_pipeline(names, seed), X[fit_rows], y[fit_rows],
                                  kw[fit_rows], sw[fit_rows])  # fmt: skip
             p_oof[rows & part], s_oof[rows & part] = _first_pass(other, X[rows & part])
@@ -415,14 +417,18 @@ def train(
     log: Callable[[str], None] = lambda s: print(s, file=sys.stderr),
     evaluate_pages: Callable[[Model, list[PageSpec]], dict] | None = None,
     cache_dir: Path | None = None,
+    pages_dir: Path | None = None,
 ) -> Model:
-    """Build the block table, evaluate on held-out sites, fit on everything, save."""
+    """Build the block table, evaluate on held-out sites, fit on everything, save.
+
+    `pages_dir` holds the authored pages (default training_data/pages).
+    """
     start = time.perf_counter()
     if corpora is None:
         corpora = [SHARED_CORPORA / c for c in DEFAULT_CORPORA]
     if label_paths is None:
         label_paths = [TRAINING_DATA / "labels"]
-    specs = authored_pages()
+    specs = authored_pages(Path(pages_dir) if pages_dir else TRAINING_DATA / "pages")
     used: dict[str, int] = {"authored": len(specs)}
     for cdir in corpora:
         cdir = Path(cdir)
