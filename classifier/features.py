@@ -95,7 +95,8 @@ _COL = {name: j for j, name in enumerate(DENSE)}
 
 
 def _text_stats(text: str) -> tuple[list[str], list[float]]:
-    """The block's words and its text statistics (the first 17 OWN columns)."""
+    """The block's words (at most SHORT_WORDS + 1) and its text statistics (the first 17
+    OWN columns)."""
     lower = text.lower()
     words = _WORD.findall(lower)
     n_chars = len(text)
@@ -126,7 +127,9 @@ def _text_stats(text: str) -> tuple[list[str], list[float]]:
     )
     for k in cues:
         row.extend((min(k, 5) / 5.0, min(k * 12 * per_word, 1.0)) if k else (0.0, 0.0))
-    return words, row
+    # a long block's words are never features: keep just enough to know it is long and
+    # to take its first (and heading) words; a 20 MB page would otherwise hold them all
+    return (words if n_words <= SHORT_WORDS else words[: SHORT_WORDS + 1]), row
 
 
 # The binary features of one block come in two kinds: token sets it shares with its

@@ -8,9 +8,11 @@ loaded once per process and cached.
 
 from __future__ import annotations
 
+import copy
 import functools
 import gc
 import json
+import pickle
 import time
 from dataclasses import dataclass, field
 from itertools import chain
@@ -19,9 +21,6 @@ from typing import Any
 
 import joblib
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
 
 from .errors import ModelError
 from .features import (
@@ -35,6 +34,7 @@ from .features import (
 from .segment import Block
 
 LABELS = ("content", "donation_appeal", "related_links", "counter_widget", "boilerplate")
+MODEL_FORMAT = 2  # 1: pickled pipeline only; 2: + weight table, pipeline packed
 _HERE = Path(__file__).resolve().parent
 
 
@@ -49,104 +49,44 @@ def _default_model_path() -> Path:
 DEFAULT_MODEL = _default_model_path()
 
 
-class BlockClassifier(ClassifierMixin, BaseEstimator):
-    """Two linear models: "is this block content?", then "if not, what kind is it?".
+def combine(
+    p: np.ndarray,
+    kind_proba: np.ndarray | None,
+    classes: list[str],
+    kinds: list[str] | None,
+    only_kind: str | None = None,
+) -> np.ndarray:
+    """Class probabilities (columns in `classes` order) from P(content) and the kind
+    model's probabilities (columns in `kinds` order): the kinds share 1 - P(content)."""
+    out = np.zeros((len(p), len(classes)))
+    if "content" in classes:
+        out[:, classes.index("content")] = p
+    if kinds is not None and kind_proba is not None:
+        cols = [j for j, lab in enumerate(kinds) if lab != "content"]
+        norm = np.maximum(kind_proba[:, cols].sum(axis=1), 1e-12)
+        for j in cols:
+            out[:, classes.index(kinds[j])] = (1 - p) * kind_proba[:, j] / norm
+    elif only_kind in classes:
+        out[:, classes.index(only_kind)] = 1 - p
+    return out
 
-    One multinomial model drowns the rare kinds (a few hundred appeals among half a
-    million boilerplate blocks); splitting the question lets the first model be
-    calibrated on the big content/boilerplate decision while the second weighs the rare
-    kinds up (by the square root of their rarity, so they do not flood the output).
+
+def kind_evidence(kind_proba: np.ndarray | None, kinds: list[str] | None, n: int) -> np.ndarray:
+    """The kind model's own P(appeal, related box or counter), content included.
+
+    The second pass needs it: it is how a donation appeal in the middle of the story,
+    which the content model places by position, can be taken out again.
     """
-
-    def __init__(self, C: float = 1.0, kind_C: float = 1.0, max_iter: int = 300,
-                 random_state: int = 0) -> None:  # fmt: skip
-        self.C = C
-        self.kind_C = kind_C
-        self.max_iter = max_iter
-        self.random_state = random_state
-
-    def fit(
-        self, X: Any, y: Any, sample_weight: Any = None, kind_weight: Any = None
-    ) -> BlockClassifier:
-        """Fit both models; `kind_weight` says how far to trust each row's kind label.
-
-        Gold alignment only knows "content or not": its boilerplate rows include
-        unlabelled appeals and related boxes, so the kind model should lean on hand
-        labels. The kind model also sees (down-weighted) content rows, so that its view
-        of "is this an appeal?" is meaningful for every block, story paragraphs included.
-        """
-        y = np.asarray(y)
-        present = set(y)
-        self.classes_ = np.array([lab for lab in LABELS if lab in present] or ["content"])
-        is_content = y == "content"
-        self.main_ = LogisticRegression(
-            C=self.C, max_iter=self.max_iter, random_state=self.random_state
-        ).fit(X, is_content.astype(int), sample_weight=sample_weight)
-        kw = np.ones(len(y)) if kind_weight is None else np.asarray(kind_weight, dtype=float)
-        other = kw > 0
-        kinds = np.unique(y[other])
-        if len(set(kinds) - {"content"}) >= 2:
-            yo, wo = y[other], kw[other]
-            mass = {k: wo[yo == k].sum() for k in kinds}
-            top = max(mass.values())
-            balance = np.array([(top / mass[k]) ** 0.5 for k in yo])
-            self.kind_ = LogisticRegression(
-                C=self.kind_C, max_iter=self.max_iter, random_state=self.random_state
-            ).fit(X[other], yo, sample_weight=wo * balance)
-        else:
-            self.kind_ = None
-            rest = [k for k in kinds if k != "content"]
-            self.only_kind_ = str(rest[0]) if rest else "boilerplate"
-        return self
-
-    def predict_proba(self, X: Any) -> np.ndarray:
-        if len(self.main_.classes_) == 2:
-            p = self.main_.predict_proba(X)[:, 1]
-        else:
-            p = np.full(X.shape[0], float(self.main_.classes_[0]))
-        kp = self.kind_.predict_proba(X) if self.kind_ is not None else None
-        return self.combine(p, kp)
-
-    def combine(self, p: np.ndarray, kind_proba: np.ndarray | None) -> np.ndarray:
-        """Class probabilities from P(content) and the kind model's probabilities."""
-        classes = list(self.classes_)
-        out = np.zeros((len(p), len(classes)))
-        if "content" in classes:
-            out[:, classes.index("content")] = p
-        if self.kind_ is not None:
-            kinds = list(self.kind_.classes_)
-            cols = [j for j, lab in enumerate(kinds) if lab != "content"]
-            norm = np.maximum(kind_proba[:, cols].sum(axis=1), 1e-12)
-            for j in cols:
-                out[:, classes.index(kinds[j])] = (1 - p) * kind_proba[:, j] / norm
-        elif self.only_kind_ in classes:
-            out[:, classes.index(self.only_kind_)] = 1 - p
-        return out
-
-    def special_evidence(self, X: Any) -> np.ndarray:
-        """The kind model's own P(appeal, related box or counter), content included.
-
-        The second pass needs it: it is how a donation appeal in the middle of the
-        story, which the content model places by position, can be taken out again.
-        """
-        kp = self.kind_.predict_proba(X) if self.kind_ is not None else None
-        return self.evidence(kp, X.shape[0])
-
-    def evidence(self, kind_proba: np.ndarray | None, n: int) -> np.ndarray:
-        if self.kind_ is None or kind_proba is None:
-            return np.zeros(n)
-        kinds = list(self.kind_.classes_)
-        cols = [j for j, lab in enumerate(kinds) if lab not in ("content", "boilerplate")]
-        if not cols:
-            return np.zeros(n)
-        return kind_proba[:, cols].max(axis=1)
-
-    def predict(self, X: Any) -> np.ndarray:
-        return self.classes_[decide(self.predict_proba(X), list(self.classes_))]
+    if kinds is None or kind_proba is None:
+        return np.zeros(n)
+    cols = [j for j, lab in enumerate(kinds) if lab not in ("content", "boilerplate")]
+    if not cols:
+        return np.zeros(n)
+    return kind_proba[:, cols].max(axis=1)
 
 
 def revise_proba(
-    reviser: LogisticRegression,
+    reviser: Any,
     proba: np.ndarray,
     evidence: np.ndarray,
     labels: list[str],
@@ -186,27 +126,59 @@ def _softmax(z: np.ndarray) -> np.ndarray:
 
 
 @dataclass
+class Linear:
+    """A fitted binary logistic regression reduced to what predicting needs."""
+
+    coef_: np.ndarray  # (1, features)
+    intercept_: np.ndarray  # (1,)
+
+
+@dataclass
 class Weights:
-    """The two linear models as one weight table over feature names: coef / scale.
+    """The fitted model as one weight table over feature names: coef / scale.
 
     A logistic regression after MaxAbsScaler is a dot product, so a block's score is the
     sum of its features' weights. Scoring from this table skips sklearn's per-call
     checks and, above all, the dict-per-block vectorisation: a page repeats a few dozen
     ancestor token sets, and each set's summed weights are computed once and cached.
-    Column 0 is the content model, columns 1.. the kind model's classes.
+    Column 0 is the content model, columns 1.. the kind model's classes. It is saved in
+    the model file as plain arrays, so cleaning never imports scikit-learn.
     """
 
-    vocab: dict[str, int]
+    names: list[str]  # feature name of each table row
     table: np.ndarray  # (features, 1 + kinds)
-    dense: np.ndarray  # (len(DENSE), 1 + kinds): the rows of the dense columns
     bias: np.ndarray  # (1 + kinds,)
-    binary_kind: bool  # a two-class kind model has one coefficient row
-    bag_vocab: list[dict[str, int]] = field(default_factory=list)  # per BAGS prefix: token -> row
+    labels: list[str]  # the model's classes, in probability-column order
+    kinds: list[str]  # the kind model's classes, in table-column order (from 1)
+    reviser: Linear | None = None  # the second pass over neighbours' verdicts
+    vocab: dict[str, int] = field(default_factory=dict)
+    dense: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    bag_vocab: list[dict[str, int]] = field(default_factory=list)  # per BAGS prefix
     bag_cache: list[dict[Any, np.ndarray]] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self.vocab = {name: j for j, name in enumerate(self.names)}
+        self.dense = np.zeros((len(DENSE), self.table.shape[1]))
+        for i, name in enumerate(DENSE):
+            j = self.vocab.get(name)
+            if j is not None:
+                self.dense[i] = self.table[j]
+        self.bag_vocab = [{} for _ in BAGS]
+        for name, j in self.vocab.items():
+            for k, prefix in enumerate(BAGS):
+                if name.startswith(prefix):
+                    self.bag_vocab[k][name[len(prefix) :]] = j
+        self.bag_cache = [{} for _ in BAGS]
+
+    @property
+    def binary_kind(self) -> bool:
+        """A two-class kind model has a single coefficient column."""
+        return self.table.shape[1] == 2
+
     @classmethod
-    def from_pipeline(cls, pipeline: Pipeline) -> Weights | None:
-        vocab = pipeline.named_steps["vec"].vocabulary_
+    def from_pipeline(cls, pipeline: Any, reviser: Any = None) -> Weights | None:
+        """The table of a fitted pipeline (None for a degenerate one-class model)."""
+        vec = pipeline.named_steps["vec"]
         scale = np.asarray(pipeline.named_steps["scale"].scale_, dtype=float)
         scale = np.where(scale == 0, 1.0, scale)
         clf = pipeline.named_steps["clf"]
@@ -214,20 +186,31 @@ class Weights:
             return None
         coefs = [clf.main_.coef_[0]] + list(clf.kind_.coef_)
         bias = np.concatenate([clf.main_.intercept_, clf.kind_.intercept_])
-        table = (np.vstack(coefs) / scale).T.copy()
-        dense = np.zeros((len(DENSE), table.shape[1]))
-        for i, name in enumerate(DENSE):
-            j = vocab.get(name)
-            if j is not None:
-                dense[i] = table[j]
-        bag_vocab: list[dict[str, int]] = [{} for _ in BAGS]
-        for name, j in vocab.items():
-            for k, prefix in enumerate(BAGS):
-                if name.startswith(prefix):
-                    bag_vocab[k][name[len(prefix) :]] = j
-        return cls(vocab=dict(vocab), table=table, dense=dense, bias=bias,
-                   binary_kind=clf.kind_.coef_.shape[0] == 1, bag_vocab=bag_vocab,
-                   bag_cache=[{} for _ in BAGS])  # fmt: skip
+        names = [""] * len(vec.vocabulary_)
+        for name, j in vec.vocabulary_.items():
+            names[j] = name
+        linear = (Linear(np.asarray(reviser.coef_), np.asarray(reviser.intercept_))
+                  if reviser is not None else None)  # fmt: skip
+        return cls(names=names, table=(np.vstack(coefs) / scale).T.copy(), bias=bias,
+                   labels=[str(c) for c in clf.classes_],
+                   kinds=[str(k) for k in clf.kind_.classes_], reviser=linear)  # fmt: skip
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain lists and arrays for the model file (no scikit-learn objects)."""
+        out: dict[str, Any] = {"names": self.names, "table": self.table, "bias": self.bias,
+                               "labels": self.labels, "kinds": self.kinds}  # fmt: skip
+        if self.reviser is not None:
+            out["reviser"] = {"coef": self.reviser.coef_, "intercept": self.reviser.intercept_}
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Weights:
+        r = d.get("reviser")
+        return cls(names=list(d["names"]), table=np.asarray(d["table"]),
+                   bias=np.asarray(d["bias"]), labels=list(d["labels"]),
+                   kinds=list(d["kinds"]),
+                   reviser=Linear(np.asarray(r["coef"]), np.asarray(r["intercept"]))
+                   if r else None)  # fmt: skip
 
     def _sum_rows(self, rows: list[Any]) -> np.ndarray:
         """Per row of vocabulary indices, the sum of their weights (no scipy overhead)."""
@@ -299,37 +282,74 @@ class Weights:
         return p, _softmax(z[:, 1:])
 
 
-@dataclass
 class Model:
-    """A fitted block classifier and the card that says what it is."""
+    """A fitted block classifier and the card that says what it is.
 
-    pipeline: Pipeline
-    card: dict[str, Any] = field(default_factory=dict)
-    reviser: LogisticRegression | None = None  # second pass over neighbours' verdicts
+    Cleaning needs only `weights`; the scikit-learn pipeline (for training code and
+    for models without a weight table) is unpickled on first use, so a process that
+    only cleans pages never imports scikit-learn (~140 MB and ~1 s saved).
+    """
+
+    def __init__(
+        self,
+        pipeline: Any = None,
+        card: dict[str, Any] | None = None,
+        reviser: Any = None,
+        *,
+        weights: Weights | None = None,
+        packed: bytes | None = None,
+    ) -> None:
+        self._pipeline = pipeline
+        self._reviser = reviser
+        self._packed = packed  # pickle of (pipeline, reviser), read when first needed
+        self.card: dict[str, Any] = card if card is not None else {}
+        self._weights = weights
+
+    def _unpack(self) -> None:
+        if self._pipeline is None and self._packed:
+            pipeline, self._reviser = pickle.loads(self._packed)
+            self._pipeline = _fill_pipeline(pipeline, self._weights)
+            self._packed = None
+
+    @property
+    def pipeline(self) -> Any:
+        """The fitted scikit-learn Pipeline (DictVectorizer -> MaxAbsScaler -> clf)."""
+        self._unpack()
+        return self._pipeline
+
+    @property
+    def reviser(self) -> Any:
+        """The second-pass logistic regression, or None."""
+        self._unpack()
+        return self._reviser
+
+    @property
+    def weights(self) -> Weights | None:
+        """The model as weight tables (None for a degenerate one-class model)."""
+        if self._weights is None and (self._pipeline is not None or self._packed is not None):
+            self._weights = Weights.from_pipeline(self.pipeline, self.reviser)
+            if self._weights is None:
+                self._packed = b""  # remember: no table, use the pipeline
+        return self._weights
 
     @property
     def labels(self) -> list[str]:
-        return [str(c) for c in self.pipeline.classes_]
-
-    @functools.cached_property
-    def weights(self) -> Weights | None:
-        """The fitted pipeline as weight tables (None for a degenerate model)."""
-        return Weights.from_pipeline(self.pipeline)
+        w = self.weights
+        return w.labels if w is not None else [str(c) for c in self.pipeline.classes_]
 
     def first_pass(self, feats: PageFeatures) -> tuple[np.ndarray, np.ndarray]:
         """First-pass class probabilities (columns in `labels` order) and the kind
         model's special-kind evidence, for one page's features."""
         if not len(feats):
             return np.zeros((0, len(self.labels))), np.zeros(0)
-        clf = self.pipeline.named_steps["clf"]
         w = self.weights
         if w is None:  # e.g. a model trained on one class only: take sklearn's path
-            X = self.pipeline.named_steps["scale"].transform(
-                self.pipeline.named_steps["vec"].transform(feats.to_dicts())
-            )
-            return clf.predict_proba(X), clf.special_evidence(X)
+            steps = self.pipeline.named_steps
+            X = steps["scale"].transform(steps["vec"].transform(feats.to_dicts()))
+            return steps["clf"].predict_proba(X), steps["clf"].special_evidence(X)
         p, kind_proba = w.predict(feats)
-        return clf.combine(p, kind_proba), clf.evidence(kind_proba, len(p))
+        return (combine(p, kind_proba, w.labels, w.kinds),
+                kind_evidence(kind_proba, w.kinds, len(p)))  # fmt: skip
 
     def label_blocks(self, blocks: list[Block], explain: bool = False) -> list[Block]:
         """Set `label` and `confidence` on every block of one page (in place)."""
@@ -343,10 +363,10 @@ class Model:
         """`label_blocks` once the features are computed (the benchmark times both)."""
         proba, evidence = self.first_pass(feats)
         labels = self.labels
-        if self.reviser is not None and "content" in labels:
-            proba = revise_proba(
-                self.reviser, proba, evidence, labels, *block_context_inputs(blocks)
-            )
+        w = self.weights
+        reviser = w.reviser if w is not None else self.reviser
+        if reviser is not None and "content" in labels:
+            proba = revise_proba(reviser, proba, evidence, labels, *block_context_inputs(blocks))
         best = decide(proba, labels)
         for b, k, row in zip(blocks, best, proba, strict=True):
             b.label = labels[k]
@@ -357,43 +377,48 @@ class Model:
         return blocks
 
     def explain(self, feats: dict[str, float], label: str, top: int = 4) -> list[str]:
-        """The features that pushed a block towards `label` rather than `content`."""
-        vec = self.pipeline.named_steps["vec"]
-        scale = self.pipeline.named_steps["scale"]
-        clf = self.pipeline.named_steps["clf"]
+        """The features that pushed a block towards `label` (weight x value), largest first."""
+        w = self.weights
+        if w is None:
+            return []
         if label == "content":
-            weights = clf.main_.coef_[0]
-        elif label == "boilerplate" or clf.kind_ is None:
-            weights = -clf.main_.coef_[0]  # what made it "not content"
+            weights = w.table[:, 0]
+        elif label == "boilerplate" or label not in w.kinds:
+            weights = -w.table[:, 0]  # what made it "not content"
+        elif w.binary_kind:
+            weights = w.table[:, 1] if label == w.kinds[1] else -w.table[:, 1]
         else:
-            kinds = list(clf.kind_.classes_)
-            if label not in kinds or clf.kind_.coef_.shape[0] != len(kinds):
-                return []
-            k = kinds.index(label)
-            base = kinds.index("boilerplate") if "boilerplate" in kinds else k
-            weights = clf.kind_.coef_[k] - (clf.kind_.coef_[base] if base != k else 0)
+            k = w.kinds.index(label)
+            base = w.kinds.index("boilerplate") if "boilerplate" in w.kinds else k
+            weights = w.table[:, 1 + k] - (w.table[:, 1 + base] if base != k else 0)
         contrib: list[tuple[float, str]] = []
-        vocab = vec.vocabulary_
         for name, value in feats.items():
-            j = vocab.get(name)
-            if j is None or not value:
-                continue
-            s = scale.scale_[j] or 1.0
-            contrib.append((weights[j] * value / s, name))
+            j = w.vocab.get(name)
+            if j is not None and value:
+                contrib.append((weights[j] * value, name))
         contrib.sort(reverse=True)
         return [f"{name} ({c:+.2f})" for c, name in contrib[:top] if c > 0]
 
     def save(self, path: Path) -> Path:
-        """Write `<path>` (joblib, compressed) and `<path minus .joblib>.card.json`."""
+        """Write `<path>` (joblib, compressed) and `<path minus .joblib>.card.json`.
+
+        The file holds the weight table as plain arrays and the scikit-learn pipeline
+        as a pickle inside it, read only when someone asks for it.
+        """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        joblib.dump(
-            {"pipeline": self.pipeline, "reviser": self.reviser, "card": self.card},
-            path,
-            compress=3,
-        )
+        w = self.weights
+        self.card["model_format"] = MODEL_FORMAT
+        card = {k: v for k, v in self.card.items() if k != "runtime"}  # runtime: this process
+        obj: dict[str, Any] = {"format": MODEL_FORMAT, "card": card}
+        if w is not None:
+            obj["weights"] = w.to_dict()
+            obj["packed"] = pickle.dumps((_strip_pipeline(self.pipeline), self.reviser))
+        else:
+            obj["packed"] = pickle.dumps((self.pipeline, self.reviser))
+        joblib.dump(obj, path, compress=3)
         card_path = path.with_suffix(".card.json")
-        card_path.write_text(json.dumps(self.card, indent=2, ensure_ascii=False) + "\n")
+        card_path.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n")
         return path
 
     @classmethod
@@ -415,14 +440,55 @@ class Model:
                 "scikit-learn: retrain it with `classifier train`, or reinstall the package "
                 "to restore the shipped model."
             ) from exc
-        if not isinstance(obj, dict) or "pipeline" not in obj:
+        if not isinstance(obj, dict) or not ({"pipeline", "packed"} & set(obj)):
             raise ModelError(f"{path} is not a boilerplate-classifier model")
-        model = cls(pipeline=obj["pipeline"], card=obj.get("card", {}),
-                    reviser=obj.get("reviser"))  # fmt: skip
+        if obj.get("format", 1) > MODEL_FORMAT:
+            raise ModelError(
+                f"{path} was written by a newer boilerplate-classifier (model format "
+                f"{obj['format']}, this version reads up to {MODEL_FORMAT}): upgrade the "
+                "package or retrain with `classifier train`."
+            )
+        try:
+            weights = Weights.from_dict(obj["weights"]) if "weights" in obj else None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelError(f"{path}: damaged weight table ({exc}); retrain it") from exc
+        model = cls(obj.get("pipeline"), obj.get("card", {}), obj.get("reviser"),
+                    weights=weights, packed=obj.get("packed"))  # fmt: skip
         model.card.setdefault("runtime", {})["load_seconds"] = round(
             time.perf_counter() - start, 4
         )
         return model
+
+
+_BIG = (("vec", "vocabulary_"), ("vec", "feature_names_"))
+
+
+def _strip_pipeline(pipeline: Any) -> Any:
+    """A copy of the pipeline without what the weight table already holds (feature
+    names, coefficients): the model file stays small and says each thing once."""
+    light = copy.deepcopy(pipeline)
+    for step, attr in _BIG:
+        setattr(light.named_steps[step], attr, None)
+    clf = light.named_steps["clf"]
+    clf.main_.coef_ = None
+    clf.kind_.coef_ = None
+    return light
+
+
+def _fill_pipeline(pipeline: Any, weights: Weights | None) -> Any:
+    """Put back what `_strip_pipeline` took out, from the weight table."""
+    vec = pipeline.named_steps["vec"]
+    if weights is None or vec.vocabulary_ is not None:
+        return pipeline
+    vec.feature_names_ = list(weights.names)
+    vec.vocabulary_ = dict(weights.vocab)
+    scale = np.asarray(pipeline.named_steps["scale"].scale_, dtype=float)
+    scale = np.where(scale == 0, 1.0, scale)
+    coef = weights.table * scale[:, None]  # the table is coef / scale
+    clf = pipeline.named_steps["clf"]
+    clf.main_.coef_ = coef[:, :1].T.copy()
+    clf.kind_.coef_ = coef[:, 1:].T.copy()
+    return pipeline
 
 
 @functools.lru_cache(maxsize=1)
@@ -440,3 +506,12 @@ def settle_garbage_collector() -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+def __getattr__(name: str) -> Any:
+    # models pickled before the estimator moved to its own module name it here
+    if name == "BlockClassifier":
+        from .estimator import BlockClassifier
+
+        return BlockClassifier
+    raise AttributeError(name)

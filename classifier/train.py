@@ -31,13 +31,14 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MaxAbsScaler
 
 from .decode import parse
+from .estimator import BlockClassifier
 from .features import (
     block_context_inputs,
     context_features,
     page_features,
 )
 from .labels import StoredLabel, apply_stored, load_stored_labels, page_labels
-from .model import LABELS, BlockClassifier, Model
+from .model import LABELS, Model
 from .segment import segment
 
 

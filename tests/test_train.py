@@ -181,3 +181,49 @@ def test_load_a_file_that_is_not_joblib(tmp_path):
     path.write_text("<html><body>definitely not a pickle</body></html>")
     with pytest.raises(ModelError, match="cannot load model"):
         Model.load(path)
+
+
+def test_cleaning_with_a_saved_model_never_imports_scikit_learn(trained):
+    """Scrapers pay for imports: a saved model is scored from its weight table alone."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from classifier import Cleaner; "
+        f"c = Cleaner(model={str(trained.path)!r}); "
+        f"c.clean(open({str(SEED_PAGES[0])!r}, 'rb').read()); "
+        "print('sklearn' in sys.modules, 'pandas' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()  # fmt: skip
+    assert out == ["False", "False"]
+
+
+def test_the_packed_pipeline_comes_back_whole(trained):
+    loaded = Model.load(trained.path)
+    a, b = trained.model.pipeline.named_steps, loaded.pipeline.named_steps
+    assert a["vec"].vocabulary_ == b["vec"].vocabulary_
+    np.testing.assert_allclose(a["clf"].kind_.coef_, b["clf"].kind_.coef_, atol=1e-12)
+    np.testing.assert_allclose(a["clf"].main_.coef_, b["clf"].main_.coef_, atol=1e-12)
+
+
+def test_a_model_file_of_the_first_format_still_loads(trained, tmp_path):
+    import joblib
+
+    old = tmp_path / "v1.joblib"
+    joblib.dump({"pipeline": trained.model.pipeline, "reviser": trained.model.reviser,
+                 "card": {"name": "v1"}}, old)  # fmt: skip
+    model = Model.load(old)
+    html = SEED_PAGES[0].read_bytes()
+    a = trained.model.label_blocks(segment(parse(html)))
+    b = model.label_blocks(segment(parse(html)))
+    assert [x.label for x in a] == [x.label for x in b]
+
+
+def test_a_model_from_a_newer_version_is_refused_clearly(tmp_path):
+    import joblib
+
+    path = tmp_path / "future.joblib"
+    joblib.dump({"format": 99, "packed": b"", "card": {}}, path)
+    with pytest.raises(ModelError, match="newer boilerplate-classifier"):
+        Model.load(path)

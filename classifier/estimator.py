@@ -1,0 +1,97 @@
+"""The scikit-learn estimator that `classifier train` fits (training only).
+
+Kept apart from `model` so that cleaning pages never imports scikit-learn: a shipped
+model is scored from its weight table (see `model.Weights`), and this class is only
+unpickled when a caller asks for the fitted pipeline itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+
+from .model import LABELS, combine, decide, kind_evidence
+
+
+class BlockClassifier(ClassifierMixin, BaseEstimator):
+    """Two linear models: "is this block content?", then "if not, what kind is it?".
+
+    One multinomial model drowns the rare kinds (a few hundred appeals among half a
+    million boilerplate blocks); splitting the question lets the first model be
+    calibrated on the big content/boilerplate decision while the second weighs the rare
+    kinds up (by the square root of their rarity, so they do not flood the output).
+    """
+
+    def __init__(self, C: float = 1.0, kind_C: float = 1.0, max_iter: int = 300,
+                 random_state: int = 0) -> None:  # fmt: skip
+        self.C = C
+        self.kind_C = kind_C
+        self.max_iter = max_iter
+        self.random_state = random_state
+
+    def fit(
+        self, X: Any, y: Any, sample_weight: Any = None, kind_weight: Any = None
+    ) -> BlockClassifier:
+        """Fit both models; `kind_weight` says how far to trust each row's kind label.
+
+        Gold alignment only knows "content or not": its boilerplate rows include
+        unlabelled appeals and related boxes, so the kind model should lean on hand
+        labels. The kind model also sees (down-weighted) content rows, so that its view
+        of "is this an appeal?" is meaningful for every block, story paragraphs included.
+        """
+        y = np.asarray(y)
+        present = set(y)
+        self.classes_ = np.array([lab for lab in LABELS if lab in present] or ["content"])
+        is_content = y == "content"
+        self.main_ = LogisticRegression(
+            C=self.C, max_iter=self.max_iter, random_state=self.random_state
+        ).fit(X, is_content.astype(int), sample_weight=sample_weight)
+        kw = np.ones(len(y)) if kind_weight is None else np.asarray(kind_weight, dtype=float)
+        other = kw > 0
+        kinds = np.unique(y[other])
+        if len(set(kinds) - {"content"}) >= 2:
+            yo, wo = y[other], kw[other]
+            mass = {k: wo[yo == k].sum() for k in kinds}
+            top = max(mass.values())
+            balance = np.array([(top / mass[k]) ** 0.5 for k in yo])
+            self.kind_ = LogisticRegression(
+                C=self.kind_C, max_iter=self.max_iter, random_state=self.random_state
+            ).fit(X[other], yo, sample_weight=wo * balance)
+        else:
+            self.kind_ = None
+            rest = [k for k in kinds if k != "content"]
+            self.only_kind_ = str(rest[0]) if rest else "boilerplate"
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        if len(self.main_.classes_) == 2:
+            p = self.main_.predict_proba(X)[:, 1]
+        else:
+            p = np.full(X.shape[0], float(self.main_.classes_[0]))
+        kp = self.kind_.predict_proba(X) if self.kind_ is not None else None
+        return self.combine(p, kp)
+
+    def combine(self, p: np.ndarray, kind_proba: np.ndarray | None) -> np.ndarray:
+        """Class probabilities from P(content) and the kind model's probabilities."""
+        kinds = [str(k) for k in self.kind_.classes_] if self.kind_ is not None else None
+        only = None if self.kind_ is not None else self.only_kind_
+        return combine(p, kind_proba, [str(c) for c in self.classes_], kinds, only)
+
+    def special_evidence(self, X: Any) -> np.ndarray:
+        """The kind model's own P(appeal, related box or counter), content included.
+
+        The second pass needs it: it is how a donation appeal in the middle of the
+        story, which the content model places by position, can be taken out again.
+        """
+        kp = self.kind_.predict_proba(X) if self.kind_ is not None else None
+        return self.evidence(kp, X.shape[0])
+
+    def evidence(self, kind_proba: np.ndarray | None, n: int) -> np.ndarray:
+        kinds = [str(k) for k in self.kind_.classes_] if self.kind_ is not None else None
+        return kind_evidence(kind_proba, kinds, n)
+
+    def predict(self, X: Any) -> np.ndarray:
+        return self.classes_[decide(self.predict_proba(X), list(self.classes_))]
