@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -217,13 +218,39 @@ def extract(blocks: Sequence[Block]) -> PageFeatures:
     dense = np.zeros((n, len(DENSE)))
     if n == 0:
         return PageFeatures(dense, [], [])
-    words_of: list[list[str]] = []
-    stats: list[list[float]] = []
-    for b in blocks:
+    # one pass for the text statistics and each block's own binary features, so that a
+    # block's words are dropped as soon as they are used (a 20 MB page has 60,000 blocks)
+    stats = array("d")
+    long_rows: list[int] = []
+    names: list[list[str]] = []
+    heading_words: list[str] = []
+    heading_at = -100
+    for i, b in enumerate(blocks):
         words, row = _text_stats(b.text)
-        words_of.append(words)
-        stats.append(row)
-    dense[:, : len(stats[0])] = stats
+        stats.extend(row)
+        own = ["tag=" + b.tag]
+        if b.inline_tokens:
+            own.extend(prefixed("inl=", b.inline_tokens))
+        if len(words) <= SHORT_WORDS:
+            own.extend(map(_word_feature, words))
+        else:
+            long_rows.append(i)
+        if words:
+            own.append("first=" + ("0" if words[0].isdigit() else words[0]))
+        # the heading a block sits under says what kind of box it is in
+        if i - heading_at <= 12:
+            own.extend("sect=" + w for w in heading_words)
+        if i > 0:
+            own.append("n-1_tag=" + blocks[i - 1].tag)
+        if i + 1 < n:
+            own.append("n+1_tag=" + blocks[i + 1].tag)
+        names.append(own)
+        if b.tag in HEADINGS or (len(words) <= 6 and b.text.rstrip().endswith(":")):
+            heading_words = words[:6]
+            heading_at = i
+    width = len(stats) // n
+    dense[:, :width] = np.frombuffer(stats, dtype=np.float64).reshape(n, width)
+    del stats
     lens = np.array([len(b.text) for b in blocks], dtype=float)
     dense[:, OWN.index("link_density")] = [b.link_density for b in blocks]
     dense[:, OWN.index("links")] = np.log1p([b.n_links for b in blocks]) / 3.0
@@ -270,32 +297,7 @@ def extract(blocks: Sequence[Block]) -> PageFeatures:
     dense[:, col["win_link"]] = (ck[hi] - ck[lo]) / (hi - lo)
 
     bags = [(b.ancestor_tags, b.own_tokens, b.parent_tokens, b.ancestor_tokens) for b in blocks]
-    names: list[list[str]] = []
-    heading_words: list[str] = []
-    heading_at = -100
-    long_col = col["long"]
-    for i, b in enumerate(blocks):
-        words = words_of[i]
-        own = ["tag=" + b.tag]
-        if b.inline_tokens:
-            own.extend(prefixed("inl=", b.inline_tokens))
-        if len(words) <= SHORT_WORDS:
-            own.extend(map(_word_feature, words))
-        else:
-            dense[i, long_col] = 1.0
-        if words:
-            own.append("first=" + ("0" if words[0].isdigit() else words[0]))
-        # the heading a block sits under says what kind of box it is in
-        if i - heading_at <= 12:
-            own.extend("sect=" + w for w in heading_words)
-        if i > 0:
-            own.append("n-1_tag=" + blocks[i - 1].tag)
-        if i + 1 < n:
-            own.append("n+1_tag=" + blocks[i + 1].tag)
-        names.append(own)
-        if b.tag in HEADINGS or (len(words) <= 6 and b.text.rstrip().endswith(":")):
-            heading_words = words[:6]
-            heading_at = i
+    dense[long_rows, col["long"]] = 1.0
     return PageFeatures(dense, bags, names)
 
 
