@@ -334,7 +334,7 @@ def _run_batch(
 
         # a worker process cannot read our stdin: read it here
         tasks = ((Input(i.source, _read("-")) if i.source == "-" else i, t) for i, t in tasks)
-        results = Parallel(n_jobs=jobs, return_as="generator", batch_size=4,
+        results = Parallel(n_jobs=jobs, return_as="generator", batch_size=16,
                            pre_dispatch="8 * n_jobs")(
             delayed(_clean_one)(inp, job, t) for inp, t in tasks
         )  # fmt: skip
