@@ -22,11 +22,12 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
     One multinomial model drowns the rare kinds (a few hundred appeals among half a
     million boilerplate blocks); splitting the question lets the first model be
     calibrated on the big content/boilerplate decision while the second weighs the rare
-    kinds up (by the square root of their rarity, so they do not flood the output).
+    kinds up (by their rarity to the power `balance`, so they do not flood the output).
     """
 
     def __init__(self, C: float = 1.0, kind_C: float = 1.0, max_iter: int = 300,
-                 random_state: int = 0) -> None:  # fmt: skip
+                 random_state: int = 0, balance: float = 0.5) -> None:  # fmt: skip
+        self.balance = balance  # weight a kind by (rarity ** balance): 0 none, 1 full
         self.C = C
         self.kind_C = kind_C
         self.max_iter = max_iter
@@ -56,7 +57,7 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
             yo, wo = y[other], kw[other]
             mass = {k: wo[yo == k].sum() for k in kinds}
             top = max(mass.values())
-            balance = np.array([(top / mass[k]) ** 0.5 for k in yo])
+            balance = np.array([(top / mass[k]) ** self.balance for k in yo])
             self.kind_ = LogisticRegression(
                 C=self.kind_C, max_iter=self.max_iter, random_state=self.random_state
             ).fit(X[other], yo, sample_weight=wo * balance)

@@ -168,7 +168,7 @@ class PageFeatures:
 
 @functools.lru_cache(maxsize=8192)
 def prefixed(prefix: str, tokens: tuple[str, ...] | frozenset[str]) -> tuple[str, ...]:
-    """Feature names of a token set (cached: blocks share their ancestors' sets)."""
+    """Feature names of a token set (cached: blocks and pages repeat the same sets)."""
     return tuple(prefix + t for t in tokens)
 
 
@@ -178,7 +178,7 @@ def named(prefix: str, tokens: tuple[str, ...] | frozenset[str]) -> dict[str, fl
 
     The returned dict is shared: callers only read it (dict.update).
     """
-    return {prefix + t: 1.0 for t in tokens}
+    return dict.fromkeys(prefixed(prefix, tokens), 1.0)
 
 
 def _best_container(blocks: Sequence[Block]) -> str:
