@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+import textwrap
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -170,7 +171,12 @@ class _Segmenter:
     def flush(self, ctx: _Ctx) -> None:
         if not self.parts:
             return
-        text = " ".join("".join(self.parts).split())
+        raw = "".join(self.parts)
+        if ctx.tag == "pre":  # code and poetry: keep the lines and their indentation
+            lines = [line.rstrip() for line in raw.split("\n")]
+            text = textwrap.dedent("\n".join(lines)).strip("\n")
+        else:
+            text = " ".join(raw.split())
         if text:
             self.blocks.append(  # positional: this runs for every block of every page
                 Block(

@@ -274,3 +274,15 @@ def test_deep_inline_nesting_in_a_tree_built_elsewhere():
 )  # fmt: skip
 def test_page_title(head, body, title):
     assert page_title(parse(f"<html><head>{head}</head><body>{body}</body></html>")) == title
+
+
+def test_pre_keeps_its_lines_and_indentation():
+    html = (
+        "<body><p>Run   this\nsnippet:</p><pre>\n    def area(r):\n        return 3.14 * r * r"
+        "\n\n    print(area(2))\n</pre><pre><code>a\n  b</code></pre></body>"
+    )
+    blocks = segment(parse(html))
+    assert [b.tag for b in blocks] == ["p", "pre", "pre"]
+    assert blocks[0].text == "Run this snippet:"  # elsewhere whitespace is collapsed
+    assert blocks[1].text == "def area(r):\n    return 3.14 * r * r\n\nprint(area(2))"
+    assert blocks[2].text == "a\n  b"
