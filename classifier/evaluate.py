@@ -150,6 +150,26 @@ class CorpusReport:
         return data
 
 
+def label_scores(pairs: Iterable[tuple[str, str]]) -> dict[str, dict[str, float]]:
+    """Per-label precision, recall and F1 of (true, predicted) block labels.
+
+    Only labels that occur as true or predicted appear; ``blocks`` is the true count.
+    """
+    pairs = list(pairs)
+    labels = sorted({t for t, _ in pairs} | {p for _, p in pairs})
+    out = {}
+    for lab in labels:
+        tp = sum(1 for t, p in pairs if t == lab and p == lab)
+        n_true = sum(1 for t, _ in pairs if t == lab)
+        n_pred = sum(1 for _, p in pairs if p == lab)
+        prec = tp / n_pred if n_pred else 0.0
+        rec = tp / n_true if n_true else 0.0
+        f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+        out[lab] = {"precision": round(prec, 4), "recall": round(rec, 4), "f1": round(f1, 4),
+                    "blocks": n_true}  # fmt: skip
+    return out
+
+
 def load_gold(corpus_dir: Path) -> list[dict]:
     """Gold records in file order (the order fixes which pages ``limit`` picks)."""
     path = Path(corpus_dir) / "gold.jsonl"
@@ -205,11 +225,13 @@ def evaluate_corpus(
     extract: Extractor,
     limit: int | None = None,
     progress: bool = True,
+    after_page: Callable[[dict], None] | None = None,
 ) -> CorpusReport:
     """Run ``extract`` on every (or ``limit`` spread-out) gold page and score the output.
 
     Only the extract call is timed. An exception in it counts in ``errors`` and the page
     is scored as empty output rather than skipped, so a crashing extractor loses score.
+    ``after_page(record)`` runs after each page (e.g. to score block labels).
     """
     corpus_dir = Path(corpus_dir)
     records = _spread(load_gold(corpus_dir), limit)
@@ -253,6 +275,8 @@ def evaluate_corpus(
             )
             output = ""
 
+        if after_page is not None:
+            after_page(record)
         if isinstance(record.get("body"), str):
             shingle_pages.append(shingle_counts(output, record["body"]))
         with_ = record.get("with") or []

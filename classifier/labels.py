@@ -24,6 +24,16 @@ _WORD = re.compile(r"\w+")
 SOURCES = ("gold-aligned", "hand", "rule-reviewed", "authored")
 
 
+def project_root() -> Path:
+    """The checkout holding training_data/ and models/: ours, else the working directory.
+
+    After a non-editable `pip install .` the package lives in site-packages, but a user
+    retraining works from a checkout (or their own project) with training_data/ in it.
+    """
+    here = Path(__file__).resolve().parent.parent
+    return here if (here / "training_data").is_dir() else Path.cwd()
+
+
 def norm_space(text: str) -> str:
     return " ".join(text.split())
 

@@ -37,20 +37,15 @@ from .features import (
     context_features,
     page_features,
 )
-from .labels import StoredLabel, apply_stored, load_stored_labels, page_labels
+from .labels import (
+    StoredLabel,
+    apply_stored,
+    load_stored_labels,
+    page_labels,
+    project_root,
+)
 from .model import LABELS, Model
 from .segment import segment
-
-
-def project_root() -> Path:
-    """The checkout holding training_data/ and models/: ours, else the working directory.
-
-    After a non-editable `pip install .` the package lives in site-packages, but a user
-    retraining works from a checkout (or their own project) with training_data/ in it.
-    """
-    here = Path(__file__).resolve().parent.parent
-    return here if (here / "training_data").is_dir() else Path.cwd()
-
 
 REPO = project_root()
 TRAINING_DATA = REPO / "training_data"

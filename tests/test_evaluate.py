@@ -343,3 +343,42 @@ def test_real_corpus_smoke() -> None:
     # the whole page holds the article, so recall is high and precision low
     assert report.shingle_recall > report.shingle_precision
     assert report.errors < 20
+
+
+def test_label_scores_by_hand():
+    from classifier.evaluate import label_scores
+
+    pairs = [("content", "content"), ("content", "boilerplate"), ("donation_appeal",
+             "donation_appeal"), ("boilerplate", "donation_appeal"), ("boilerplate",
+             "boilerplate")]  # fmt: skip
+    s = label_scores(pairs)
+    assert s["content"] == {"precision": 1.0, "recall": 0.5, "f1": 0.6667, "blocks": 2}
+    assert s["donation_appeal"] == {"precision": 0.5, "recall": 1.0, "f1": 0.6667, "blocks": 1}
+    assert s["boilerplate"]["precision"] == 0.5 and s["boilerplate"]["recall"] == 0.5
+
+
+def test_evaluate_scores_block_labels_against_hand_labels(tmp_path, tiny_model_path):
+    import gzip as gz
+
+    from conftest import write_tiny_corpus
+    from typer.testing import CliRunner
+
+    from classifier.cli import app
+    from classifier.decode import parse
+    from classifier.labels import fingerprint
+    from classifier.segment import segment
+
+    cdir = write_tiny_corpus(tmp_path, "tinylab")
+    page = sorted((cdir / "pages").glob("*.html.gz"))[0]
+    blocks = segment(parse(gz.decompress(page.read_bytes())))
+    labels = tmp_path / "labels.jsonl"
+    rows = [{"corpus": "tinylab", "id": page.name.split(".")[0],
+             "fingerprint": fingerprint(b.text), "label": "content", "source": "hand"}
+            for b in blocks[:3]]  # fmt: skip
+    labels.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    result = CliRunner().invoke(app, ["evaluate", str(cdir), "--json", "--labels", str(labels),
+                                      "--model", str(tiny_model_path)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.stdout)["tinylab"]
+    assert sum(r["blocks"] for r in row["block_labels"].values()) == 3
+    assert set(row["block_labels"]) >= {"content"}
