@@ -19,11 +19,10 @@ from typing import Any
 
 from .decode import DEFAULT_MAX_BYTES, HtmlInput, parse
 from .errors import ClassifierError, InternalError, PageTimeoutError
-from .model import LABELS, Model, default_model, settle_garbage_collector
+from .model import LABELS, Model, default_model
 from .segment import HEADINGS, Block, page_title, segment
 
 KEEP_DEFAULT = frozenset({"content"})
-_settled: list[bool] = []  # the first Cleaner settles the garbage collector, once
 # A subscription prompt that cuts the story short, as opposed to a plain appeal.
 _PAYWALL = re.compile(
     r"(continue reading|keep reading|read the (full|rest)|already a (subscriber|member)|"
@@ -168,9 +167,6 @@ class Cleaner:
         elif isinstance(model, (str, Path)):
             model = Model.load(model)
         self.model = model
-        if not _settled:
-            settle_garbage_collector()
-            _settled.append(True)
         keep = KEEP_DEFAULT if keep is None else frozenset(keep)
         unknown = keep - set(LABELS)
         if unknown:
@@ -189,7 +185,7 @@ class Cleaner:
                 return self._clean(html, url)
         except ClassifierError:
             raise
-        except (MemoryError, KeyboardInterrupt):
+        except MemoryError:
             raise
         except Exception as exc:  # a bug of ours must not look like lxml's or Python's
             raise InternalError(f"{type(exc).__name__}: {exc}") from exc

@@ -75,7 +75,6 @@ class Job:
     max_bytes: int
     timeout: float | None
     batch: bool
-    output: str | None
     debug: bool
 
 
@@ -296,8 +295,7 @@ def clean(
               and not is_warc(files[0]))  # fmt: skip
     job = Job(model=str(model) if model else None, keep=keep_labels, fmt=fmt.value,
               max_bytes=max_bytes, timeout=timeout or None,
-              batch=not single or output is not None, output=str(output) if output else None,
-              debug=debug)  # fmt: skip
+              batch=not single or output is not None, debug=debug)  # fmt: skip
     try:  # a bad model or --keep is a usage error (exit 2), found before any page
         _job_cleaner(job)
     except (ModelError, ValueError) as exc:

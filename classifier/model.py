@@ -457,6 +457,7 @@ class Model:
         model.card.setdefault("runtime", {})["load_seconds"] = round(
             time.perf_counter() - start, 4
         )
+        settle_garbage_collector()  # what was just loaded lives as long as the process
         return model
 
 
