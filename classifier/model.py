@@ -253,16 +253,19 @@ class Weights:
     def scores(self, feats: PageFeatures) -> np.ndarray:
         """Raw linear scores (blocks, 1 + kinds), intercepts included."""
         z = feats.dense @ self.dense
-        uniq: dict[tuple[int, Any], int] = {}
-        rows = np.empty((len(feats), len(BAGS)), dtype=np.int64)
+        # blocks under one parent share all four token sets: score each combination once
+        uniq: dict[tuple[Any, ...], int] = {}
+        rows = np.empty(len(feats), dtype=np.intp)
         for i, bags in enumerate(feats.bags):
-            for k, tokens in enumerate(bags):
-                key = (k, tokens)
-                j = uniq.get(key)
-                if j is None:
-                    j = uniq[key] = len(uniq)
-                rows[i, k] = j
-        z += self._bag_rows(list(uniq))[rows].sum(axis=1)
+            j = uniq.get(bags)
+            if j is None:
+                j = uniq[bags] = len(uniq)
+            rows[i] = j
+        combos = list(uniq)
+        sums = self._bag_rows([(0, c[0]) for c in combos])
+        for k in range(1, len(BAGS)):
+            sums += self._bag_rows([(k, c[k]) for c in combos])
+        z += sums[rows]
         get = self.vocab.get
         cols = []
         for names in feats.names:

@@ -157,6 +157,7 @@ class _Segmenter:
         self.n_links = 0
         self.link_depth = 0
         self.last_br = False
+        self.has_text = False  # whether parts hold more than whitespace
         self.inline: list[str] = []
 
     def add(self, text: str | None) -> None:
@@ -167,10 +168,18 @@ class _Segmenter:
             self.link_chars += len(text.strip())
         if not text.isspace():
             self.last_br = False
+            self.has_text = True
 
     def flush(self, ctx: _Ctx) -> None:
         if not self.parts:
             return
+        if not self.has_text:  # only whitespace since the last block: no block to make
+            self.parts = []
+            self.link_chars = 0
+            self.n_links = 0
+            self.inline = []
+            return
+        self.has_text = False
         raw = "".join(self.parts)
         if ctx.tag == "pre":  # code and poetry: keep the lines and their indentation
             lines = [line.rstrip() for line in raw.split("\n")]

@@ -232,3 +232,12 @@ def test_input_over_the_limit_is_refused():
         parse(b"<p>" + b"x" * 200 + b"</p>", max_bytes=100)
     with pytest.raises(InputTooLargeError):
         parse("<p>" + "x" * 200 + "</p>", max_bytes=100)
+
+
+def test_a_utf8_page_with_a_few_broken_bytes_is_read_as_utf8():
+    """As browsers do, and without the (slow) detector: the rest of the page is intact."""
+    body = CAFE + " " + "Plain words fill the page. " * 200
+    data = page(body, '<meta charset="utf-8">').encode("utf-8").replace(b"Plain", b"Pl\xffin", 2)
+    [text] = texts(data)
+    assert text.startswith(CAFE)
+    assert text.count("\ufffd") == 2
