@@ -105,14 +105,29 @@ def revise_proba(
     return out
 
 
+SPECIAL_SHARE = 0.4  # a special kind with this share of the non-content mass wins
+
+
 def decide(proba: np.ndarray, classes: list[str]) -> np.ndarray:
-    """Content when P(content) >= 0.5, else the most likely other kind."""
+    """Content when P(content) >= 0.5; else the likeliest special kind if it holds at
+    least SPECIAL_SHARE of the rest, else the most likely other kind.
+
+    Whether a block is content is all that shapes the cleaned text; among the rest, the
+    rare kinds are the ones a user asks about, and boilerplate otherwise wins ties.
+    """
     if "content" not in classes:
         return proba.argmax(axis=1)
     c = classes.index("content")
     others = proba.copy()
     others[:, c] = -1.0
-    return np.where(proba[:, c] >= 0.5, c, others.argmax(axis=1))
+    choice = others.argmax(axis=1)
+    special = [j for j, lab in enumerate(classes) if lab not in ("content", "boilerplate")]
+    if special:
+        sub = proba[:, special]
+        best = np.asarray(special)[sub.argmax(axis=1)]
+        strong = sub.max(axis=1) >= SPECIAL_SHARE * (1.0 - proba[:, c])
+        choice = np.where(strong, best, choice)
+    return np.where(proba[:, c] >= 0.5, c, choice)
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:

@@ -69,3 +69,20 @@ def test_plain_appeal_is_not_a_paywall():
     blocks = segment(parse("<p>Become a Patron!</p>"))
     blocks[0].label = "donation_appeal"
     assert Page(title="", blocks=blocks).paywalled is False
+
+
+def test_a_special_kind_with_enough_of_the_non_content_mass_wins_over_boilerplate():
+    import numpy as np
+
+    from classifier.model import LABELS, SPECIAL_SHARE, decide
+
+    labels = list(LABELS)  # content, donation_appeal, related_links, counter_widget, boilerplate
+    proba = np.array([
+        [0.60, 0.10, 0.10, 0.00, 0.20],  # content: P(content) >= 0.5 decides
+        [0.20, 0.40, 0.00, 0.00, 0.40],  # appeal holds half the rest: appeal
+        [0.00, 0.30, 0.00, 0.00, 0.70],  # 30% < SPECIAL_SHARE of the rest: boilerplate
+        [0.00, 0.10, 0.45, 0.00, 0.45],  # related holds 45%: related
+    ])  # fmt: skip
+    assert SPECIAL_SHARE == 0.4
+    got = [labels[k] for k in decide(proba, labels)]
+    assert got == ["content", "donation_appeal", "boilerplate", "related_links"]
