@@ -223,7 +223,7 @@ def extract(blocks: Sequence[Block]) -> PageFeatures:
     stats = array("d")
     long_rows: list[int] = []
     names: list[list[str]] = []
-    heading_words: list[str] = []
+    heading_names: list[str] = []
     heading_at = -100
     for i, b in enumerate(blocks):
         words, row = _text_stats(b.text)
@@ -239,14 +239,14 @@ def extract(blocks: Sequence[Block]) -> PageFeatures:
             own.append("first=" + ("0" if words[0].isdigit() else words[0]))
         # the heading a block sits under says what kind of box it is in
         if i - heading_at <= 12:
-            own.extend("sect=" + w for w in heading_words)
+            own.extend(heading_names)
         if i > 0:
             own.append("n-1_tag=" + blocks[i - 1].tag)
         if i + 1 < n:
             own.append("n+1_tag=" + blocks[i + 1].tag)
         names.append(own)
         if b.tag in HEADINGS or (len(words) <= 6 and b.text.rstrip().endswith(":")):
-            heading_words = words[:6]
+            heading_names = ["sect=" + w for w in words[:6]]
             heading_at = i
     width = len(stats) // n
     dense[:, :width] = np.frombuffer(stats, dtype=np.float64).reshape(n, width)
