@@ -54,7 +54,9 @@ def jsonl(output: str) -> list[dict]:
 # ------------------------------------------------------------------------ help
 
 
-@pytest.mark.parametrize("command", ["clean", "blocks", "train", "evaluate", "import-labels"])
+@pytest.mark.parametrize(
+    "command", ["clean", "blocks", "train", "evaluate", "import-labels", "bench", "report", "label"]
+)
 def test_help_of_each_command(command):
     result = runner.invoke(app, [command, "--help"])
     assert result.exit_code == 0, result.output
