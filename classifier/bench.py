@@ -11,7 +11,7 @@ import contextlib
 import os
 import resource
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,14 +77,21 @@ def load_pages(corpus_dirs: Sequence[Path], limit: int | None) -> list[bytes]:
     return pages
 
 
-def pin_to_one_core() -> int | None:
-    """Run on one core, as the speed target is per core; None where unsupported."""
+@contextlib.contextmanager
+def one_core() -> Iterator[int | None]:
+    """Run on one core while timing (the speed target is per core), then give the
+    process its cores back; yields the core, or None where unsupported."""
     try:
-        cpu = sorted(os.sched_getaffinity(0))[-1]
+        before = os.sched_getaffinity(0)
+        cpu = sorted(before)[-1]
         os.sched_setaffinity(0, {cpu})
-        return cpu
     except (AttributeError, OSError):
-        return None
+        yield None
+        return
+    try:
+        yield cpu
+    finally:
+        os.sched_setaffinity(0, before)
 
 
 def _ours(model: Model, raw: bytes, clock: Callable[[], float]) -> dict[str, float]:
@@ -129,30 +136,30 @@ def run_bench(
     progress: Callable[[int], None] | None = None,
 ) -> BenchResult:
     """Time every page with us and (if `compare`) trafilatura, interleaved."""
-    cpu = pin_to_one_core()
-    other = trafilatura_extract() if compare else None
-    clock = time.perf_counter
-    result = BenchResult(pages=len(pages), cpu=cpu,
-                         stages={s: [] for s in STAGES}, systems={"classifier": []})  # fmt: skip
-    if other:
-        result.systems["trafilatura"] = []
-    if pages:  # warm-up: imports, caches and lazy compiles are not per-page costs
-        _ours(model, pages[0], clock)
+    with one_core() as cpu:
+        other = trafilatura_extract() if compare else None
+        clock = time.perf_counter
+        result = BenchResult(pages=len(pages), cpu=cpu, stages={s: [] for s in STAGES},
+                             systems={"classifier": []})  # fmt: skip
         if other:
-            other(pages[0])
-    settle_garbage_collector()  # after both imports: the same collector state for both
-    for i, raw in enumerate(pages):
-        stages = _ours(model, raw, clock)
-        for s, ms in stages.items():
-            result.stages[s].append(ms)
-        result.systems["classifier"].append(sum(stages.values()))
-        if other:
-            start = clock()
-            with contextlib.suppress(Exception):  # a failing page still took its time
-                other(raw)
-            result.systems["trafilatura"].append((clock() - start) * 1000)
-        if progress:
-            progress(i + 1)
+            result.systems["trafilatura"] = []
+        if pages:  # warm-up: imports, caches and lazy compiles are not per-page costs
+            _ours(model, pages[0], clock)
+            if other:
+                other(pages[0])
+        settle_garbage_collector()  # after both imports: the same collector state for both
+        for i, raw in enumerate(pages):
+            stages = _ours(model, raw, clock)
+            for s, ms in stages.items():
+                result.stages[s].append(ms)
+            result.systems["classifier"].append(sum(stages.values()))
+            if other:
+                start = clock()
+                with contextlib.suppress(Exception):  # a failing page still took its time
+                    other(raw)
+                result.systems["trafilatura"].append((clock() - start) * 1000)
+            if progress:
+                progress(i + 1)
     result.peak_rss_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return result
 
