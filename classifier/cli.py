@@ -182,7 +182,7 @@ def _clean_one(inp: Input, job: Job, target: str | None) -> tuple[str, str, str 
         if job.batch:
             return inp.source, _record(inp.source, page, Format(job.fmt)), None
         return inp.source, _render(page, job.fmt), None
-    except (Exception, RecursionError) as exc:  # keep going: one page must not lose a batch
+    except Exception as exc:  # keep going: one page must not lose a batch (RecursionError too)
         if isinstance(exc, OSError):
             message = f"cannot read: {exc.strerror or exc}"
         elif isinstance(exc, _InputUnavailable):

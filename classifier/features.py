@@ -34,6 +34,7 @@ _PUNCT = re.compile(r"[.,;!?]")
 # Cue words of the special kinds, in the languages of our corpora. The words of short
 # blocks are features anyway; these cues let long appeals ("We keep our reporting
 # open... become a patron") and counters in any wording share evidence.
+# Matched against the lower-cased text (case-insensitive matching is twice as slow).
 _CUE_PARTS = {
     "donate": re.compile(
         r"\b(donat\w*|patreon|patron|paypal|ko-fi|support (us|our|independent|quality)|"
@@ -41,25 +42,20 @@ _CUE_PARTS = {
         r"become a (member|supporter|subscriber)|membership|subscri\w+|newsletter|"
         r"sign up|buy me a coffee|contribut\w+|spende\w*|spenden|unterstütz\w+|abonn\w+|"
         r"soutenez|soutenir|faire un don|suscri\w+|don(a|e)r|hazte socio|"
-        r"already a (subscriber|member)|log ?in to continue|unlock)\b",
-        re.I,
+        r"already a (subscriber|member)|log ?in to continue|unlock)\b"
     ),
     "related": re.compile(
         r"\b(related|read (more|also|next)|see also|you (may|might) (also )?like|"
         r"most (popular|read|viewed)|trending|more from|recommended|further reading|"
         r"weitere artikel|lesen sie auch|mehr zum thema|à lire aussi|lire aussi|"
-        r"voir aussi|artículos relacionados|te puede interesar|previous|next post)\b",
-        re.I,
+        r"voir aussi|artículos relacionados|te puede interesar|previous|next post)\b"
     ),
     "counter": re.compile(
         r"(\d[\d.,]*\s*[kKmM]?\s*(views?|visits?|reads?|hits|shares?|likes?|comments?|"
         r"reviews?|aufrufe|mal gelesen|vues|visitas|lecturas|kommentare|replies)\b|"
-        r"\b(views?|visits?|aufrufe|gelesen|vues|replies|hits)\s*:?\s*\d)",
-        re.I,
+        r"\b(views?|visits?|aufrufe|gelesen|vues|replies|hits)\s*:?\s*\d)"
     ),
 }
-# matched against the lower-cased text: case-insensitive matching is twice as slow
-_CUE_LOWER = {name: re.compile(p.pattern) for name, p in _CUE_PARTS.items()}
 # A block can only match a cue pattern if it holds one of these words (or, for the
 # donate stems, substrings): checking a set first skips the regex for most blocks.
 # Keep in step with _CUE_PARTS; tests/test_features.py checks it on real pages.
@@ -120,11 +116,11 @@ def _text_stats(text: str) -> tuple[list[str], list[float]]:
         1.0 if text.startswith("(") and text.endswith(")") else 0.0,
     ]
     cues = (
-        len(_CUE_LOWER["donate"].findall(lower))
+        len(_CUE_PARTS["donate"].findall(lower))
         if not _DONATE_WORDS.isdisjoint(words) or _DONATE_STEMS.search(lower)
         else 0,
-        len(_CUE_LOWER["related"].findall(lower)) if not _RELATED_WORDS.isdisjoint(words) else 0,
-        len(_CUE_LOWER["counter"].findall(lower)) if digits else 0,  # a counter needs a number
+        len(_CUE_PARTS["related"].findall(lower)) if not _RELATED_WORDS.isdisjoint(words) else 0,
+        len(_CUE_PARTS["counter"].findall(lower)) if digits else 0,  # a counter needs a number
     )
     for k in cues:
         row.extend((min(k, 5) / 5.0, min(k * 12 * per_word, 1.0)) if k else (0.0, 0.0))

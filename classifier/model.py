@@ -1,9 +1,10 @@
-"""Model stage: feature dicts -> label + confidence per block, with a persisted estimator.
+"""Model stage: page features -> label + confidence per block, with a persisted estimator.
 
-The estimator is a plain scikit-learn Pipeline (DictVectorizer -> MaxAbsScaler ->
-LogisticRegression), so every weight has a feature name and a dropped block can be
-explained. It is saved with joblib next to a JSON model card; the default model is
-loaded once per process and cached.
+The estimator is a scikit-learn Pipeline (DictVectorizer -> MaxAbsScaler ->
+BlockClassifier, see `estimator`), so every weight has a feature name and a dropped
+block can be explained. Pages are scored from its weight table (`Weights`), which the
+joblib file holds as plain arrays beside the packed pipeline and a JSON model card; the
+default model is loaded once per process and cached.
 """
 
 from __future__ import annotations
@@ -130,6 +131,13 @@ def decide(proba: np.ndarray, classes: list[str]) -> np.ndarray:
     return np.where(proba[:, c] >= 0.5, c, choice)
 
 
+def _found(get: Any, names: Any) -> set[int]:
+    """The table rows of those names the vocabulary knows (each once)."""
+    rows = set(map(get, names))
+    rows.discard(None)
+    return rows
+
+
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-z))
 
@@ -238,31 +246,25 @@ class Weights:
             out[filled] = np.add.reduceat(self.table[idx], starts[filled], axis=0)
         return out
 
-    def _bag_rows(self, keys: list[tuple[int, Any]]) -> np.ndarray:
-        """Summed weights of each (bag kind, token set), from the cache or computed at once."""
-        out = np.empty((len(keys), self.table.shape[1]))
+    def _bag_rows(self, k: int, token_sets: list[Any]) -> np.ndarray:
+        """Summed weights of each token set of bag kind `k` (BAGS[k]), cached by set."""
+        cache = self.bag_cache[k]
+        out = np.empty((len(token_sets), self.table.shape[1]))
         missing: list[int] = []
-        for i, (k, tokens) in enumerate(keys):
-            vec = self.bag_cache[k].get(tokens)
+        for i, tokens in enumerate(token_sets):
+            vec = cache.get(tokens)
             if vec is None:
                 missing.append(i)
             else:
                 out[i] = vec
         if missing:
-            cols = []
-            for i in missing:
-                k, tokens = keys[i]
-                found = set(map(self.bag_vocab[k].get, tokens))
-                found.discard(None)
-                cols.append(found)
-            sums = self._sum_rows(cols)
+            get = self.bag_vocab[k].get
+            sums = self._sum_rows([_found(get, token_sets[i]) for i in missing])
+            if len(cache) > 100_000:  # bounded: a crawl of many sites meets many sets
+                cache.clear()
             for i, vec in zip(missing, sums, strict=True):
                 out[i] = vec
-                k, tokens = keys[i]
-                cache = self.bag_cache[k]
-                if len(cache) > 100_000:  # bounded: a crawl of many sites meets many sets
-                    cache.clear()
-                cache[tokens] = vec
+                cache[token_sets[i]] = vec
         return out
 
     def scores(self, feats: PageFeatures) -> np.ndarray:
@@ -277,17 +279,12 @@ class Weights:
                 j = uniq[bags] = len(uniq)
             rows[i] = j
         combos = list(uniq)
-        sums = self._bag_rows([(0, c[0]) for c in combos])
+        sums = self._bag_rows(0, [c[0] for c in combos])
         for k in range(1, len(BAGS)):
-            sums += self._bag_rows([(k, c[k]) for c in combos])
+            sums += self._bag_rows(k, [c[k] for c in combos])
         z += sums[rows]
         get = self.vocab.get
-        cols = []
-        for names in feats.names:
-            found = set(map(get, names))
-            found.discard(None)
-            cols.append(found)
-        z += self._sum_rows(cols)
+        z += self._sum_rows([_found(get, names) for names in feats.names])
         return z + self.bias
 
     def predict(self, feats: PageFeatures) -> tuple[np.ndarray, np.ndarray]:
@@ -322,6 +319,7 @@ class Model:
         self._packed = packed  # pickle of (pipeline, reviser), read when first needed
         self.card: dict[str, Any] = card if card is not None else {}
         self._weights = weights
+        self._weights_known = weights is not None  # None is a valid answer, found once
 
     def _unpack(self) -> None:
         if self._pipeline is None and self._packed:
@@ -344,10 +342,10 @@ class Model:
     @property
     def weights(self) -> Weights | None:
         """The model as weight tables (None for a degenerate one-class model)."""
-        if self._weights is None and (self._pipeline is not None or self._packed is not None):
-            self._weights = Weights.from_pipeline(self.pipeline, self.reviser)
-            if self._weights is None:
-                self._packed = b""  # remember: no table, use the pipeline
+        if not self._weights_known:
+            self._weights_known = True
+            if self._pipeline is not None or self._packed:
+                self._weights = Weights.from_pipeline(self.pipeline, self.reviser)
         return self._weights
 
     @property

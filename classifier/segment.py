@@ -173,20 +173,13 @@ class _Segmenter:
     def flush(self, ctx: _Ctx) -> None:
         if not self.parts:
             return
-        if not self.has_text:  # only whitespace since the last block: no block to make
-            self.parts = []
-            self.link_chars = 0
-            self.n_links = 0
-            self.inline = []
-            return
-        self.has_text = False
-        raw = "".join(self.parts)
-        if ctx.tag == "pre":  # code and poetry: keep the lines and their indentation
-            lines = [line.rstrip() for line in raw.split("\n")]
-            text = textwrap.dedent("\n".join(lines)).strip("\n")
-        else:
-            text = " ".join(raw.split())
-        if text:
+        if self.has_text:  # whitespace alone since the last block makes no block
+            raw = "".join(self.parts)
+            if ctx.tag == "pre":  # code and poetry: keep the lines and their indentation
+                lines = [line.rstrip() for line in raw.split("\n")]
+                text = textwrap.dedent("\n".join(lines)).strip("\n")
+            else:
+                text = " ".join(raw.split())
             self.blocks.append(  # positional: this runs for every block of every page
                 Block(
                     text, ctx.tag, ctx.path, ctx.depth, len(self.blocks),
@@ -195,6 +188,7 @@ class _Segmenter:
                     tuple(dict.fromkeys(self.inline)) if self.inline else (), ctx.gold,
                 )
             )  # fmt: skip
+        self.has_text = False
         self.parts = []
         self.link_chars = 0
         self.n_links = 0
