@@ -131,6 +131,45 @@ def decide(proba: np.ndarray, classes: list[str]) -> np.ndarray:
     return np.where(proba[:, c] >= 0.5, c, choice)
 
 
+RUN_GAP = 3  # blocks a run of one special kind may be broken by and still be one run
+RUN_SHARE = 0.5  # a gap block joins the run when that kind leads its non-content mass
+RUN_EVIDENCE = 0.2  # ... and the kind model, content included, gives it this much
+RUN_ANCHOR = 0.9  # the kind model's evidence for both blocks that bound the gap
+
+
+def fill_runs(
+    choice: np.ndarray, proba: np.ndarray, evidence: np.ndarray, classes: list[str]
+) -> np.ndarray:
+    """Close short gaps inside a run of one special kind, for one page in order.
+
+    An appeal box is several paragraphs; the ones that read like prose ("we keep our
+    reporting open...") look like content to a model that scores blocks one by one.
+    A gap of at most RUN_GAP blocks between two blocks of kind K joins the run when,
+    for every gap block, K holds at least RUN_SHARE of its non-content probability
+    and the kind model's own special evidence is at least RUN_EVIDENCE: that model
+    sees the kind too; the content model read the block as prose. Both bounding
+    blocks must be sure (evidence >= RUN_ANCHOR), so a run the model only half
+    believes in cannot swallow the story around it.
+    """
+    special = [j for j, lab in enumerate(classes) if lab not in ("content", "boilerplate")]
+    if not special or "content" not in classes or len(choice) < 3:
+        return choice
+    c = classes.index("content")
+    share = proba / np.maximum(1.0 - proba[:, c], 1e-9)[:, None]
+    out = choice.copy()
+    at = [i for i, k in enumerate(choice) if k in special]
+    for a, b in zip(at, at[1:], strict=False):
+        k = choice[a]
+        if choice[b] != k or not 1 < b - a <= RUN_GAP + 1:
+            continue
+        if min(evidence[a], evidence[b]) < RUN_ANCHOR:
+            continue
+        gap = slice(a + 1, b)
+        if (share[gap, k] >= RUN_SHARE).all() and (evidence[gap] >= RUN_EVIDENCE).all():
+            out[a + 1 : b] = k
+    return out
+
+
 def _found(get: Any, names: Any) -> set[int]:
     """The table rows of those names the vocabulary knows (each once)."""
     rows = set(map(get, names))
@@ -383,7 +422,7 @@ class Model:
         reviser = w.reviser if w is not None else self.reviser
         if reviser is not None and "content" in labels:
             proba = revise_proba(reviser, proba, evidence, labels, *block_context_inputs(blocks))
-        best = decide(proba, labels)
+        best = fill_runs(decide(proba, labels), proba, evidence, labels)
         for b, k, row in zip(blocks, best, proba, strict=True):
             b.label = labels[k]
             b.confidence = float(row[k])

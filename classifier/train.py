@@ -354,21 +354,25 @@ def predict_rows(
     model: Model, X: sp.csr_matrix, meta: pd.DataFrame, rows: np.ndarray
 ) -> np.ndarray:
     """Labels for table rows, both passes, as the model labels a page at run time."""
-    from .model import decide, revise_proba
+    from .model import decide, fill_runs, revise_proba
 
     pipe = model.pipeline
     clf = pipe.named_steps["clf"]
     classes = list(clf.classes_)
     Xs = pipe.named_steps["scale"].transform(X[rows])
     proba, evidence = clf.predict_proba(Xs), clf.special_evidence(Xs)
+    sub = meta[rows]
+    runs = _page_runs(sub)
     if model.reviser is not None and "content" in classes:
-        sub = meta[rows]
         chars, link = sub["chars"].to_numpy(dtype=float), sub["link"].to_numpy(dtype=float)
         parent = sub["parent"].to_numpy(dtype=np.int64)
-        for a, b in _page_runs(sub):
+        for a, b in runs:
             proba[a:b] = revise_proba(model.reviser, proba[a:b], evidence[a:b], classes,
                                       chars[a:b], link[a:b], parent[a:b])  # fmt: skip
-    return np.array(classes)[decide(proba, classes)]
+    choice = decide(proba, classes)
+    for a, b in runs:
+        choice[a:b] = fill_runs(choice[a:b], proba[a:b], evidence[a:b], classes)
+    return np.array(classes)[choice]
 
 
 def block_report(y_true: np.ndarray, y_pred: np.ndarray) -> dict:

@@ -86,3 +86,35 @@ def test_a_special_kind_with_enough_of_the_non_content_mass_wins_over_boilerplat
     assert SPECIAL_SHARE == 0.4
     got = [labels[k] for k in decide(proba, labels)]
     assert got == ["content", "donation_appeal", "boilerplate", "related_links"]
+
+
+def _run_case(gap_evidence: list[float], anchors: tuple[float, float] = (0.99, 0.98)):
+    """An appeal, len(gap_evidence) prose-like blocks, an appeal, then a story paragraph."""
+    import numpy as np
+
+    from classifier.model import LABELS, decide, fill_runs
+
+    labels = list(LABELS)
+    appeal = [0.10, 0.85, 0.00, 0.00, 0.05]
+    prose = [0.90, 0.08, 0.00, 0.00, 0.02]  # the kind model leans to the appeal
+    story = [0.97, 0.00, 0.02, 0.00, 0.01]
+    n = len(gap_evidence)
+    proba = np.array([appeal] + [prose] * n + [appeal] + [story])
+    evidence = np.array([anchors[0], *gap_evidence, anchors[1], 0.01])
+    return [labels[k] for k in fill_runs(decide(proba, labels), proba, evidence, labels)]
+
+
+def test_prose_between_two_sure_appeal_blocks_joins_the_appeal():
+    got = _run_case([0.58, 0.25])
+    assert got == ["donation_appeal"] * 4 + ["content"]
+
+
+def test_run_filling_needs_kind_evidence_sure_anchors_and_a_short_gap():
+    from classifier.model import RUN_GAP
+
+    # one gap block the kind model does not see as an appeal keeps the whole gap
+    assert _run_case([0.58, 0.05])[1:3] == ["content", "content"]
+    # a bounding block the kind model only half believes in fills nothing
+    assert _run_case([0.58, 0.25], anchors=(0.99, 0.6))[1:3] == ["content", "content"]
+    # a gap longer than RUN_GAP is story between two appeals, not one appeal
+    assert set(_run_case([0.6] * (RUN_GAP + 1))[1:-2]) == {"content"}
