@@ -219,30 +219,32 @@ def extract(blocks: Sequence[Block]) -> PageFeatures:
     stats = array("d")
     long_rows: list[int] = []
     names: list[list[str]] = []
-    heading_names: list[str] = []
+    heading_names: tuple[str, ...] = ()
     heading_at = -100
     for i, b in enumerate(blocks):
         words, row = _text_stats(b.text)
         stats.extend(row)
-        own = ["tag=" + b.tag]
+        # names are built from cached strings and each appears once per block: the
+        # model looks them up by hash and sums their weights without deduplicating
+        own = [_tag_feature("tag=", b.tag)]
         if b.inline_tokens:
             own.extend(prefixed("inl=", b.inline_tokens))
         if len(words) <= SHORT_WORDS:
-            own.extend(map(_word_feature, words))
+            own.extend(dict.fromkeys(map(_word_feature, words)))
         else:
             long_rows.append(i)
         if words:
-            own.append("first=" + ("0" if words[0].isdigit() else words[0]))
+            own.append(_first_feature(words[0]))
         # the heading a block sits under says what kind of box it is in
         if i - heading_at <= 12:
             own.extend(heading_names)
         if i > 0:
-            own.append("n-1_tag=" + blocks[i - 1].tag)
+            own.append(_tag_feature("n-1_tag=", blocks[i - 1].tag))
         if i + 1 < n:
-            own.append("n+1_tag=" + blocks[i + 1].tag)
+            own.append(_tag_feature("n+1_tag=", blocks[i + 1].tag))
         names.append(own)
         if b.tag in HEADINGS or (len(words) <= 6 and b.text.rstrip().endswith(":")):
-            heading_names = ["sect=" + w for w in words[:6]]
+            heading_names = prefixed("sect=", tuple(dict.fromkeys(words[:6])))
             heading_at = i
     width = len(stats) // n
     dense[:, :width] = np.frombuffer(stats, dtype=np.float64).reshape(n, width)
@@ -305,6 +307,16 @@ def page_features(blocks: Sequence[Block]) -> list[dict[str, float]]:
 @functools.lru_cache(maxsize=65536)
 def _word_feature(word: str) -> str:
     return "w=" + ("0" if word.isdigit() else word)
+
+
+@functools.lru_cache(maxsize=65536)
+def _first_feature(word: str) -> str:
+    return "first=" + ("0" if word.isdigit() else word)
+
+
+@functools.lru_cache(maxsize=4096)
+def _tag_feature(prefix: str, tag: str) -> str:
+    return prefix + tag
 
 
 def _best_common(blocks: Sequence[Block], best: str) -> list[float]:

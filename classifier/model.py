@@ -16,7 +16,7 @@ import json
 import pickle
 import time
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, repeat
 from pathlib import Path
 from typing import Any
 
@@ -217,6 +217,7 @@ class Weights:
     dense: np.ndarray = field(default_factory=lambda: np.zeros(0))
     bag_vocab: list[dict[str, int]] = field(default_factory=list)  # per BAGS prefix
     bag_cache: list[dict[Any, np.ndarray]] = field(default_factory=list)
+    padded: np.ndarray = field(default_factory=lambda: np.zeros(0))  # table + a zero row
 
     def __post_init__(self) -> None:
         self.vocab = {name: j for j, name in enumerate(self.names)}
@@ -231,6 +232,7 @@ class Weights:
                 if name.startswith(prefix):
                     self.bag_vocab[k][name[len(prefix) :]] = j
         self.bag_cache = [{} for _ in BAGS]
+        self.padded = np.vstack([self.table, np.zeros((1, self.table.shape[1]))])
 
     @property
     def binary_kind(self) -> bool:
@@ -322,9 +324,36 @@ class Weights:
         for k in range(1, len(BAGS)):
             sums += self._bag_rows(k, [c[k] for c in combos])
         z += sums[rows]
-        get = self.vocab.get
-        z += self._sum_rows([_found(get, names) for names in feats.names])
+        z += self._name_rows(feats.names)
         return z + self.bias
+
+    def _name_rows(self, names: list[list[str]]) -> np.ndarray:
+        """Summed weights of each block's own binary features (`extract` lists each name
+        once per block): one lookup over the page's names, one segmented sum."""
+        n = len(names)
+        lengths = np.fromiter(map(len, names), dtype=np.intp, count=n)
+        total = int(lengths.sum())
+        if not lengths.all():  # every block has its tag= name; keep sums aligned anyway
+            out = np.zeros((n, self.table.shape[1]))
+            if total:
+                out[lengths > 0] = self._name_rows([x for x in names if x])
+            return out
+        miss = len(self.names)  # the zero row: a name the vocabulary does not know
+        flat = chain.from_iterable(names)
+        rows = np.fromiter(map(self.vocab.get, flat, repeat(miss)), dtype=np.intp, count=total)
+        starts = np.cumsum(lengths) - lengths
+        return np.add.reduceat(self.padded[rows], starts, axis=0)
+        miss = len(self.names)  # stands for a name the vocabulary does not know
+        flat = chain.from_iterable(names)
+        rows = np.fromiter(map(self.vocab.get, flat, repeat(miss)), dtype=np.intp, count=total)
+        keys = np.repeat(np.arange(n, dtype=np.intp) * (miss + 1), lengths) + rows
+        keys = np.unique(keys[rows != miss])  # sorted by block, each (block, row) once
+        if not len(keys):
+            return out
+        block, row = np.divmod(keys, miss + 1)
+        starts = np.flatnonzero(np.r_[True, block[1:] != block[:-1]])
+        out[block[starts]] = np.add.reduceat(self.table[row], starts, axis=0)
+        return out
 
     def predict(self, feats: PageFeatures) -> tuple[np.ndarray, np.ndarray]:
         """P(content) and the kind model's class probabilities, per block."""
