@@ -13,7 +13,6 @@ model scores them without materialising a dict per block (see `PageFeatures`).
 from __future__ import annotations
 
 import functools
-import math
 import re
 from array import array
 from collections.abc import Sequence
@@ -27,7 +26,6 @@ _WORD = re.compile(r"\w+")
 _SENT_END = ("." , "!", "?", '"', "”", "»", "“", ")", "…", ":")
 SHORT_WORDS = 12  # blocks up to this many words contribute their words as features
 _DIGIT = re.compile(r"\d")
-_AT_MOST_3 = (3).__ge__  # map(_AT_MOST_3, lengths): short words, counted in C
 # a whitespace-separated token starting with a capital (Latin, Greek, Cyrillic)
 _CAPITALISED = re.compile(r"(?<!\S)[A-ZÀ-ÖØ-ÞΑ-ΩА-Я]")
 _PUNCT = re.compile(r"[.,;!?]")
@@ -91,42 +89,68 @@ DENSE = OWN + (
 _COL = {name: j for j, name in enumerate(DENSE)}
 
 
-def _text_stats(text: str) -> tuple[list[str], list[float]]:
-    """The block's words (at most SHORT_WORDS + 1) and its text statistics (the first 17
-    OWN columns)."""
+# Raw counts per block, in column order of the array `_text_counts` fills; `_own_stats`
+# turns a whole page of them into the first 17 OWN columns in a few array operations.
+_COUNTS = (
+    "chars", "words", "punct", "commas", "digits", "ends_sentence", "ends_colon", "caps",
+    "paren", "cue_donate", "cue_related", "cue_counter",
+)  # fmt: skip
+
+
+def _text_counts(text: str, counts: array, word_lens: array) -> list[str]:
+    """Append the block's raw counts to `counts` and its word lengths to `word_lens`;
+    return its words (at most SHORT_WORDS + 1).
+
+    Only counting happens per block; the arithmetic on the counts is done per page.
+    """
     lower = text.lower()
     words = _WORD.findall(lower)
-    n_chars = len(text)
-    n_words = len(words)
-    per_word = 1.0 / max(n_words, 1)
     tail = text.rstrip()
     digits = len(_DIGIT.findall(text))
-    lens = list(map(len, words))
-    row = [
-        math.log1p(n_chars) / 8.0,
-        math.log1p(n_words) / 6.0,
-        len(_PUNCT.findall(text)) * per_word,
-        math.log1p(text.count(",")) / 3.0,
-        digits / max(n_chars, 1),
-        min(sum(lens) * per_word, 15.0) / 10.0,
-        sum(map(_AT_MOST_3, lens)) * per_word,
-        1.0 if tail.endswith(_SENT_END) else 0.0,
-        1.0 if tail.endswith(":") else 0.0,
-        len(_CAPITALISED.findall(text)) * per_word,
-        1.0 if text.startswith("(") and text.endswith(")") else 0.0,
-    ]
-    cues = (
+    word_lens.extend(map(len, words))
+    counts.extend((
+        len(text),
+        len(words),
+        len(_PUNCT.findall(text)),
+        text.count(","),
+        digits,
+        tail.endswith(_SENT_END),
+        tail.endswith(":"),
+        len(_CAPITALISED.findall(text)),
+        text.startswith("(") and text.endswith(")"),
         len(_CUE_PARTS["donate"].findall(lower))
         if not _DONATE_WORDS.isdisjoint(words) or _DONATE_STEMS.search(lower)
         else 0,
         len(_CUE_PARTS["related"].findall(lower)) if not _RELATED_WORDS.isdisjoint(words) else 0,
         len(_CUE_PARTS["counter"].findall(lower)) if digits else 0,  # a counter needs a number
-    )
-    for k in cues:
-        row.extend((min(k, 5) / 5.0, min(k * 12 * per_word, 1.0)) if k else (0.0, 0.0))
+    ))  # fmt: skip
     # a long block's words are never features: keep just enough to know it is long and
     # to take its first (and heading) words; a 20 MB page would otherwise hold them all
-    return (words if n_words <= SHORT_WORDS else words[: SHORT_WORDS + 1]), row
+    return words if len(words) <= SHORT_WORDS else words[: SHORT_WORDS + 1]
+
+
+def _own_stats(counts: array, word_lens: array, out: np.ndarray) -> None:
+    """Fill the first 17 OWN columns of `out` from one page's raw counts."""
+    c = np.frombuffer(counts, dtype=np.float64).reshape(len(out), len(_COUNTS)).T
+    chars, words, punct, commas, digits, ends, colon, caps, paren = c[:9]
+    lens = np.frombuffer(word_lens, dtype=np.int32)
+    at = np.concatenate([[0], np.cumsum(words, dtype=np.int64)])
+    letters = np.concatenate([[0], np.cumsum(lens, dtype=np.int64)])
+    short = np.concatenate([[0], np.cumsum(lens <= 3, dtype=np.int64)])
+    per_word = 1.0 / np.maximum(words, 1.0)
+    out[:, 0] = np.log1p(chars) / 8.0
+    out[:, 1] = np.log1p(words) / 6.0
+    out[:, 2] = punct * per_word
+    out[:, 3] = np.log1p(commas) / 3.0
+    out[:, 4] = digits / np.maximum(chars, 1.0)
+    out[:, 5] = np.minimum((letters[at[1:]] - letters[at[:-1]]) * per_word, 15.0) / 10.0
+    out[:, 6] = (short[at[1:]] - short[at[:-1]]) * per_word
+    out[:, 7], out[:, 8] = ends, colon
+    out[:, 9] = caps * per_word
+    out[:, 10] = paren
+    for j, k in enumerate(c[9:]):
+        out[:, 11 + 2 * j] = np.minimum(k, 5.0) / 5.0
+        out[:, 12 + 2 * j] = np.minimum(k * 12 * per_word, 1.0)
 
 
 # The binary features of one block come in two kinds: token sets it shares with its
@@ -147,6 +171,10 @@ class PageFeatures:
     dense: np.ndarray  # (blocks, len(DENSE))
     bags: list[tuple[frozenset[str] | tuple[str, ...], ...]]  # per block, one per BAGS
     names: list[list[str]]  # per block: its own binary features
+    # what the second pass (context_features) needs besides first-pass verdicts
+    chars: np.ndarray  # text length per block
+    link: np.ndarray  # link density per block
+    parent: np.ndarray  # an id of the block's parent element (blocks sharing one agree)
 
     def __len__(self) -> int:
         return len(self.names)
@@ -213,17 +241,17 @@ def extract(blocks: Sequence[Block]) -> PageFeatures:
     n = len(blocks)
     dense = np.zeros((n, len(DENSE)))
     if n == 0:
-        return PageFeatures(dense, [], [])
+        empty = np.zeros(0)
+        return PageFeatures(dense, [], [], empty, empty, np.zeros(0, dtype=np.int64))
     # one pass for the text statistics and each block's own binary features, so that a
     # block's words are dropped as soon as they are used (a 20 MB page has 60,000 blocks)
-    stats = array("d")
+    counts, word_lens = array("d"), array("i")
     long_rows: list[int] = []
     names: list[list[str]] = []
     heading_names: tuple[str, ...] = ()
     heading_at = -100
     for i, b in enumerate(blocks):
-        words, row = _text_stats(b.text)
-        stats.extend(row)
+        words = _text_counts(b.text, counts, word_lens)
         # names are built from cached strings and each appears once per block: the
         # model looks them up by hash and sums their weights without deduplicating
         own = [_tag_feature("tag=", b.tag)]
@@ -246,11 +274,12 @@ def extract(blocks: Sequence[Block]) -> PageFeatures:
         if b.tag in HEADINGS or (len(words) <= 6 and b.text.rstrip().endswith(":")):
             heading_names = prefixed("sect=", tuple(dict.fromkeys(words[:6])))
             heading_at = i
-    width = len(stats) // n
-    dense[:, :width] = np.frombuffer(stats, dtype=np.float64).reshape(n, width)
-    del stats
+    _own_stats(counts, word_lens, dense)
+    del counts, word_lens
     lens = np.array([len(b.text) for b in blocks], dtype=float)
-    dense[:, OWN.index("link_density")] = [b.link_density for b in blocks]
+    link_chars = np.array([b.link_chars for b in blocks], dtype=float)
+    link_density = link_chars / np.maximum(lens, 1.0)
+    dense[:, OWN.index("link_density")] = link_density
     dense[:, OWN.index("links")] = np.log1p([b.n_links for b in blocks]) / 3.0
     dense[:, OWN.index("depth")] = np.minimum([b.depth for b in blocks], 40) / 20.0
 
@@ -296,7 +325,12 @@ def extract(blocks: Sequence[Block]) -> PageFeatures:
 
     bags = [(b.ancestor_tags, b.own_tokens, b.parent_tokens, b.ancestor_tokens) for b in blocks]
     dense[long_rows, col["long"]] = 1.0
-    return PageFeatures(dense, bags, names)
+    ids: dict[str, int] = {}
+    parent = np.fromiter(
+        (ids.setdefault(b.xpath.rpartition("/")[0], len(ids)) for b in blocks),
+        dtype=np.int64, count=n,
+    )  # fmt: skip
+    return PageFeatures(dense, bags, names, lens, link_density, parent)
 
 
 def page_features(blocks: Sequence[Block]) -> list[dict[str, float]]:
@@ -414,12 +448,3 @@ def context_features(
         out[:, 20] = (spad[:-2] + special + spad[2:]) / 3.0
         out[:, 21] = special * p
     return out
-
-
-def block_context_inputs(blocks: Sequence[Block]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """chars, link density and a parent-element id per block, for context_features."""
-    parents: dict[str, int] = {}
-    pid = [parents.setdefault(b.xpath.rsplit("/", 1)[0], len(parents)) for b in blocks]
-    chars = np.array([len(b.text) for b in blocks], dtype=float)
-    link = np.array([b.link_density for b in blocks], dtype=float)
-    return chars, link, np.array(pid, dtype=np.int64)

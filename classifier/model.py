@@ -28,7 +28,6 @@ from .features import (
     BAGS,
     DENSE,
     PageFeatures,
-    block_context_inputs,
     context_features,
     extract,
 )
@@ -450,7 +449,8 @@ class Model:
         w = self.weights
         reviser = w.reviser if w is not None else self.reviser
         if reviser is not None and "content" in labels:
-            proba = revise_proba(reviser, proba, evidence, labels, *block_context_inputs(blocks))
+            proba = revise_proba(reviser, proba, evidence, labels,
+                                 feats.chars, feats.link, feats.parent)  # fmt: skip
         best = fill_runs(decide(proba, labels), proba, evidence, labels)
         for b, k, row in zip(blocks, best, proba, strict=True):
             b.label = labels[k]

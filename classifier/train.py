@@ -32,11 +32,7 @@ from sklearn.preprocessing import MaxAbsScaler
 
 from .decode import parse
 from .estimator import BlockClassifier
-from .features import (
-    block_context_inputs,
-    context_features,
-    page_features,
-)
+from .features import context_features, extract
 from .labels import (
     StoredLabel,
     apply_stored,
@@ -142,8 +138,9 @@ def _vectorise_chunk(
             apply_stored("authored", spec.page_id, blocks, labels, sources, stored)
         else:
             labels, sources = page_labels(spec.corpus, spec.gold, blocks, stored)
-        chars, link, parent = block_context_inputs(blocks)
-        for i, feats in enumerate(page_features(blocks)):
+        page = extract(blocks)
+        chars, link, parent = page.chars, page.link, page.parent
+        for i, feats in enumerate(page.to_dicts()):
             for name, value in feats.items():
                 j = vocab.get(name)
                 if j is None:

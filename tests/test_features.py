@@ -34,12 +34,46 @@ def test_cue_prefilter_never_hides_a_match():
     texts = _texts()
     assert len(texts) > 1000
     for text in texts:
-        words, row = F._text_stats(text)
+        counts = _counts(text)
         lower = text.lower()
         for name in ("donate", "related", "counter"):
             k = len(re.compile(F._CUE_PARTS[name].pattern).findall(lower))
-            j = F.OWN.index("cue_" + name)
-            assert row[j] == min(k, 5) / 5.0, (name, text)
+            assert counts["cue_" + name] == k, (name, text)
+
+
+def _counts(text: str) -> dict[str, float]:
+    from array import array
+
+    counts, lens = array("d"), array("i")
+    F._text_counts(text, counts, lens)
+    return dict(zip(F._COUNTS, counts, strict=True))
+
+
+def test_page_arithmetic_matches_the_plain_definitions():
+    """extract's per-page array arithmetic gives the per-block formulas."""
+    import math
+
+    texts = ["Become a Patron!", "(Visited 1 times, 1 visits today)", "", "Related:",
+             "Ein Absatz, mit Kommas, und 42 Zahlen; und Wörtern aus drei Buchstaben."]  # fmt: skip
+    blocks = [segment(parse(f"<p>{t}</p>"))[0] if t else None for t in texts]
+    blocks = [b for b in blocks if b is not None]
+    dense = F.extract(blocks).dense
+    for b, row in zip(blocks, dense, strict=True):
+        words = F._WORD.findall(b.text.lower())
+        per_word = 1.0 / max(len(words), 1)
+        c = _counts(b.text)
+        expected = {
+            "len": math.log1p(len(b.text)) / 8.0,
+            "words": math.log1p(len(words)) / 6.0,
+            "commas": math.log1p(b.text.count(",")) / 3.0,
+            "avg_word": min(sum(map(len, words)) * per_word, 15.0) / 10.0,
+            "short_words": sum(len(w) <= 3 for w in words) * per_word,
+            "ends_sentence": float(b.text.rstrip().endswith(F._SENT_END)),
+            "paren": float(b.text.startswith("(") and b.text.endswith(")")),
+            "cue_counter_density": min(c["cue_counter"] * 12 * per_word, 1.0),
+        }
+        for name, value in expected.items():
+            assert row[F.OWN.index(name)] == pytest.approx(value, abs=1e-12), (name, b.text)
 
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/corpora not available")
@@ -49,11 +83,11 @@ def test_cue_prefilter_on_corpus_pages():
     files = sorted((SHARED / "web2026-dev" / "pages").glob("*.html.gz"))[:60]
     for f in files:
         for b in segment(parse(gzip.decompress(f.read_bytes()))):
-            _, row = F._text_stats(b.text)
+            counts = _counts(b.text)
             lower = b.text.lower()
             for name in ("donate", "related", "counter"):
                 k = len(re.compile(F._CUE_PARTS[name].pattern).findall(lower))
-                assert row[F.OWN.index("cue_" + name)] == min(k, 5) / 5.0, (name, b.text)
+                assert counts["cue_" + name] == k, (name, b.text)
 
 
 def test_best_common_matches_the_definition():
