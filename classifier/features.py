@@ -26,8 +26,9 @@ _WORD = re.compile(r"\w+")
 _SENT_END = ("." , "!", "?", '"', "”", "»", "“", ")", "…", ":")
 SHORT_WORDS = 12  # blocks up to this many words contribute their words as features
 _DIGIT = re.compile(r"\d")
-# a whitespace-separated token starting with a capital (Latin, Greek, Cyrillic)
-_CAPITALISED = re.compile(r"(?<!\S)[A-ZÀ-ÖØ-ÞΑ-ΩА-Я]")
+# a whitespace-separated token starting with a capital (Latin, Greek, Cyrillic), found
+# in " " + text (a lookbehind at every position is slower)
+_CAPITALISED = re.compile(r"\s[A-ZÀ-ÖØ-ÞΑ-ΩА-Я]")
 _PUNCT = re.compile(r"[.,;!?]")
 # Cue words of the special kinds, in the languages of our corpora. The words of short
 # blocks are features anyway; these cues let long appeals ("We keep our reporting
@@ -64,6 +65,11 @@ _DONATE_WORDS = frozenset({
     "unlock",
 })  # fmt: skip
 _DONATE_STEMS = re.compile(r"donat|subscri|contribut|spende|unterstütz|abonn|suscri")
+# every counter cue holds one of these
+_COUNTER_STEMS = re.compile(
+    r"view|visit|read|hit|share|like|comment|review|aufrufe|gelesen|vues|lecturas|"
+    r"kommentare|replies"
+)
 _RELATED_WORDS = frozenset({
     "related", "read", "see", "you", "most", "trending", "more", "recommended", "further",
     "weitere", "lesen", "mehr", "à", "lire", "voir", "artículos", "te", "previous", "next",
@@ -116,13 +122,15 @@ def _text_counts(text: str, counts: array, word_lens: array) -> list[str]:
         digits,
         tail.endswith(_SENT_END),
         tail.endswith(":"),
-        len(_CAPITALISED.findall(text)),
+        len(_CAPITALISED.findall(" " + text)),
         text.startswith("(") and text.endswith(")"),
         len(_CUE_PARTS["donate"].findall(lower))
         if not _DONATE_WORDS.isdisjoint(words) or _DONATE_STEMS.search(lower)
         else 0,
         len(_CUE_PARTS["related"].findall(lower)) if not _RELATED_WORDS.isdisjoint(words) else 0,
-        len(_CUE_PARTS["counter"].findall(lower)) if digits else 0,  # a counter needs a number
+        len(_CUE_PARTS["counter"].findall(lower))
+        if digits and _COUNTER_STEMS.search(lower)  # a counter needs a number
+        else 0,
     ))  # fmt: skip
     # a long block's words are never features: keep just enough to know it is long and
     # to take its first (and heading) words; a 20 MB page would otherwise hold them all
@@ -205,19 +213,18 @@ def named(prefix: str, tokens: tuple[str, ...] | frozenset[str]) -> dict[str, fl
     return dict.fromkeys(prefixed(prefix, tokens), 1.0)
 
 
-def _best_container(blocks: Sequence[Block]) -> str:
+def _best_container(blocks: Sequence[Block], parents: Sequence[str]) -> str:
     """The xpath of the element whose paragraphs hold the most running text.
 
     Like readability: credit each prose-like block's text to its parent and (half) to
     its grandparent, then take the best-scored element.
     """
     scores: dict[str, float] = {}
-    for b in blocks:
+    for b, parent in zip(blocks, parents, strict=True):
         n = len(b.text)
         if n < 60 or b.link_density > 0.3:
             continue
-        parent = b.xpath.rsplit("/", 1)[0]
-        grand = parent.rsplit("/", 1)[0]
+        grand = parent.rpartition("/")[0]
         credit = min(n, 1200) * (1.0 + b.text.count(",") * 0.1)
         scores[parent] = scores.get(parent, 0.0) + credit
         scores[grand] = scores.get(grand, 0.0) + credit / 2
@@ -283,10 +290,11 @@ def extract(blocks: Sequence[Block]) -> PageFeatures:
     dense[:, OWN.index("links")] = np.log1p([b.n_links for b in blocks]) / 3.0
     dense[:, OWN.index("depth")] = np.minimum([b.depth for b in blocks], 40) / 20.0
 
-    best = _best_container(blocks)
-    in_best = np.array(
-        [bool(best) and (b.xpath + "/").startswith(best + "/") for b in blocks], dtype=bool
-    )
+    parents = [b.xpath.rpartition("/")[0] for b in blocks]
+    ids: dict[str, int] = {}
+    parent = np.fromiter((ids.setdefault(p, len(ids)) for p in parents), np.int64, count=n)
+    best = _best_container(blocks, parents)
+    in_best, common = _container_position(blocks, list(ids), parent, best)
     # distance (in blocks) to the nearest block inside the best container
     idx = np.arange(n)
     if in_best.any():
@@ -306,8 +314,7 @@ def extract(blocks: Sequence[Block]) -> PageFeatures:
     dense[:, col["best_dist"]] = np.log1p(dist) / 5.0
     dense[:, col["before_best"]] = idx < first_best
     dense[:, col["after_best"]] = idx > last_best
-    if best:
-        dense[:, col["best_common"]] = _best_common(blocks, best)
+    dense[:, col["best_common"]] = common
     length, link, end = (dense[:, OWN.index(k)] for k in ("len", "link_density", "ends_sentence"))
     for off in _NEIGHBOURS:
         key = f"n{off:+d}_"
@@ -325,11 +332,6 @@ def extract(blocks: Sequence[Block]) -> PageFeatures:
 
     bags = [(b.ancestor_tags, b.own_tokens, b.parent_tokens, b.ancestor_tokens) for b in blocks]
     dense[long_rows, col["long"]] = 1.0
-    ids: dict[str, int] = {}
-    parent = np.fromiter(
-        (ids.setdefault(b.xpath.rpartition("/")[0], len(ids)) for b in blocks),
-        dtype=np.int64, count=n,
-    )  # fmt: skip
     return PageFeatures(dense, bags, names, lens, link_density, parent)
 
 
@@ -353,25 +355,32 @@ def _tag_feature(prefix: str, tag: str) -> str:
     return prefix + tag
 
 
-def _best_common(blocks: Sequence[Block], best: str) -> list[float]:
-    """Share of the best container's path each block shares (by parent: siblings agree)."""
+def _container_position(
+    blocks: Sequence[Block], parents: list[str], parent: np.ndarray, best: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per block: inside the best container, and the share of its path the block shares.
+
+    Worked out once per parent element (siblings agree), except for blocks whose parent
+    holds the container: there the block itself may be the container or an ancestor.
+    `parents` are the distinct parent xpaths, `parent` each block's index into them.
+    """
+    n = len(blocks)
+    if not best:
+        return np.zeros(n, dtype=bool), np.zeros(n)
     depth = max(best.count("/"), 1)
     best_ = best + "/"
-    by_parent: dict[str, float] = {}
-    out = []
-    for b in blocks:
-        if b.xpath.startswith(best_):  # inside the container: shares all of its path
-            out.append(1.0)
-            continue
-        if best_.startswith(b.xpath + "/"):  # the block is the container or holds it
-            out.append(b.xpath.count("/") / depth)
-            continue
-        parent = b.xpath.rpartition("/")[0]
-        v = by_parent.get(parent)
-        if v is None:
-            v = by_parent[parent] = _common_depth(parent, best) / depth
-        out.append(v)
-    return out
+    inside = np.array([p == best or p.startswith(best_) for p in parents], dtype=bool)
+    holds = np.array([best_.startswith(p + "/") for p in parents], dtype=bool)
+    common = np.array([1.0 if inside[j] else _common_depth(p, best) / depth
+                       for j, p in enumerate(parents)])  # fmt: skip
+    in_best, share = inside[parent], common[parent]
+    for i in np.flatnonzero(holds[parent]).tolist():
+        xpath = blocks[i].xpath
+        if xpath == best:
+            in_best[i] = True
+        if best_.startswith(xpath + "/"):  # the block is the container or holds it
+            share[i] = xpath.count("/") / depth
+    return in_best, share
 
 
 def _common_depth(a: str, b: str) -> int:

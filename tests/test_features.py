@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import AUTHORED_PAGES, SEED_PAGES
 
@@ -90,15 +91,24 @@ def test_cue_prefilter_on_corpus_pages():
                 assert counts["cue_" + name] == k, (name, b.text)
 
 
-def test_best_common_matches_the_definition():
-    for path in SEED_PAGES + sorted(AUTHORED_PAGES.glob("*.html"))[:10]:
+def test_container_position_matches_the_definition():
+    """Per-parent shortcuts give the per-block definitions, the container's own blocks
+    and its ancestors included."""
+    checked = 0
+    for path in SEED_PAGES + sorted(AUTHORED_PAGES.glob("*.html")):
         blocks = segment(parse(path.read_bytes()))
-        best = F._best_container(blocks)
-        if not best:
-            continue
-        depth = max(best.count("/"), 1)
-        expected = [F._common_depth(b.xpath, best) / depth for b in blocks]
-        assert F._best_common(blocks, best) == pytest.approx(expected)
+        parents = [b.xpath.rpartition("/")[0] for b in blocks]
+        distinct = list(dict.fromkeys(parents))
+        pid = [distinct.index(p) for p in parents]
+        candidates = {F._best_container(blocks, parents)} | set(parents[:3]) | {"/html/body"}
+        for best in candidates:
+            depth = max(best.count("/"), 1)
+            in_best, share = F._container_position(blocks, distinct, np.array(pid), best)
+            assert list(in_best) == [(b.xpath + "/").startswith(best + "/") for b in blocks]
+            assert share == pytest.approx([F._common_depth(b.xpath, best) / depth
+                                           for b in blocks])  # fmt: skip
+            checked += 1
+    assert checked > 100
 
 
 def test_dense_and_dict_features_agree():
