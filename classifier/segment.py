@@ -194,13 +194,9 @@ class _Segmenter:
         self.n_links = 0
         self.inline = []
 
-    def walk(self, el: etree._Element, ctx: _Ctx, path: str, level: int = 0) -> None:
-        """Visit `el` and its subtree; the hot loop of the whole package (~1 µs a node)."""
-        tag = el.tag
-        if not isinstance(tag, str):  # comment / PI that survived the parser
-            if el.tail:
-                self.add(el.tail)
-            return
+    def walk(self, el: etree._Element, tag: str, ctx: _Ctx, path: str, level: int = 0) -> None:
+        """Visit `el` (whose tag the caller has read: lxml builds a new string on every
+        read) and its subtree; the hot loop of the whole package (~3 µs a node)."""
         items = el.items()  # one call for every attribute we look at
         if not items:
             attrs = _NO_ATTRS
@@ -256,22 +252,36 @@ class _Segmenter:
             self.add(_visible_text(el))
         else:
             text = el.text
-            if text:
-                self.add(text)
+            if text:  # self.add, inlined: this and the tail below run for most nodes
+                self.parts.append(text)
+                if self.link_depth:
+                    self.link_chars += len(text.strip())
+                if not text.isspace():
+                    self.last_br = False
+                    self.has_text = True
             if len(el):
                 counts: dict[str, int] = {}
                 walk = self.walk
                 for child in el:
-                    ctag = child.tag if isinstance(child.tag, str) else "node()"
+                    ctag = child.tag
+                    if not isinstance(ctag, str):  # comment / PI that survived the parser
+                        if child.tail:
+                            self.add(child.tail)
+                        continue
                     n = counts[ctag] = counts.get(ctag, 0) + 1
-                    walk(child, inner, f"{path}/{ctag}[{n}]", level + 1)
+                    walk(child, ctag, inner, f"{path}/{ctag}[{n}]", level + 1)
         if is_link:
             self.link_depth -= 1
         if is_block and self.parts:
             self.flush(inner)
         tail = el.tail
         if tail:
-            self.add(tail)
+            self.parts.append(tail)
+            if self.link_depth:
+                self.link_chars += len(tail.strip())
+            if not tail.isspace():
+                self.last_br = False
+                self.has_text = True
 
 
 @functools.lru_cache(maxsize=4096)
@@ -322,6 +332,6 @@ def segment(root: etree._Element | None) -> list[Block]:
     seg = _Segmenter()
     ctx = _Ctx("html", "/html", 0, (), (), frozenset(), frozenset(), None)
     tag = start.tag if isinstance(start.tag, str) else "html"
-    seg.walk(start, ctx, "/html/body" if tag == "body" else "/html")
+    seg.walk(start, tag, ctx, "/html/body" if tag == "body" else "/html")
     seg.flush(ctx)
     return seg.blocks
