@@ -150,7 +150,9 @@ def _visible_text(el: etree._Element) -> str:
 class _Segmenter:
     """One pass over the tree, flushing a block whenever a block boundary is crossed."""
 
-    def __init__(self) -> None:
+    def __init__(self, skip: frozenset[str] = SKIP_TAGS) -> None:
+        self.skip = skip
+        self.noscripts: list[etree._Element] = []  # skipped <noscript>s, for segment()
         self.blocks: list[Block] = []
         self.parts: list[str] = []
         self.link_chars = 0
@@ -205,9 +207,11 @@ class _Segmenter:
             own = _tokens(items[0][1])
         else:
             attrs = dict(items)
-        if tag in SKIP_TAGS or (attrs and attrs is not _CLASS_ONLY and _hidden(tag, attrs)) or (
+        if tag in self.skip or (attrs and attrs is not _CLASS_ONLY and _hidden(tag, attrs)) or (
             ":" in tag and _skipped(tag)
         ):
+            if tag == "noscript":
+                self.noscripts.append(el)
             if el.tail:
                 self.add(el.tail)
             return
@@ -329,9 +333,33 @@ def segment(root: etree._Element | None) -> list[Block]:
         return []
     body = root.find("body")
     start = body if body is not None else root
-    seg = _Segmenter()
+    seg = _walk(start, SKIP_TAGS)
+    if seg.noscripts and _text_size(seg.noscripts) > sum(len(b.text) for b in seg.blocks):
+        # the page a reader without JavaScript gets is in <noscript>: forum software
+        # (Discourse) serves whole threads there and the scripted view is empty
+        seg = _walk(start, SKIP_TAGS - {"noscript"})
+    return seg.blocks
+
+
+def _walk(start: etree._Element, skip: frozenset[str]) -> _Segmenter:
+    seg = _Segmenter(skip)
     ctx = _Ctx("html", "/html", 0, (), (), frozenset(), frozenset(), None)
     tag = start.tag if isinstance(start.tag, str) else "html"
     seg.walk(start, tag, ctx, "/html/body" if tag == "body" else "/html")
     seg.flush(ctx)
-    return seg.blocks
+    return seg
+
+
+def _text_size(elements: list[etree._Element]) -> int:
+    """Characters of non-space text inside the child elements of these elements.
+
+    A <noscript> whose content is bare text is markup the parser kept as text (tracking
+    pixels, "enable JavaScript" boxes): it counts for nothing. Scripts and styles aside.
+    """
+    size = 0
+    for el in elements:
+        for node in el.iterdescendants():
+            if isinstance(node.tag, str) and node.tag not in ("script", "style"):
+                size += len("".join((node.text or "").split()))
+            size += len("".join((node.tail or "").split()))
+    return size

@@ -37,6 +37,41 @@ def test_invisible_elements_are_dropped():
     assert texts_of(body) == ["visible one", "visible two"]
 
 
+FORUM_THREAD = """
+<header><a href="/">Skip to main content</a></header>
+<div id="main-outlet"><noscript>
+  <div class="topic-body crawler-post"><div class="post">
+    <p>I rebuilt the carburettor on my 1972 moped last weekend and it still floods.</p>
+    <p>The float needle looks fine, but fuel keeps pouring out of the overflow tube.</p>
+  </div></div>
+  <div class="topic-body crawler-post"><div class="post">
+    <p>Check the float height: on those carburettors it should be about 22 millimetres.</p>
+  </div></div>
+</noscript></div>
+<noscript><iframe src="https://www.googletagmanager.com/ns.html"></iframe></noscript>
+"""
+
+
+def test_a_page_served_in_noscript_is_read_from_there():
+    """Discourse and the like put the whole thread in <noscript>: without JavaScript,
+    that is the page a reader gets."""
+    texts = texts_of(FORUM_THREAD)
+    assert texts[0] == "Skip to main content"
+    assert "The float needle looks fine, but fuel keeps pouring out of the overflow tube." in texts
+    assert any(t.startswith("Check the float height") for t in texts)
+
+
+def test_noscript_stays_dropped_when_the_page_has_more_text_outside():
+    article = "<article>" + "<p>A long paragraph of the story itself, told in full.</p>" * 4
+    notice = "<noscript><div><p>Please enable JavaScript to use all features.</p></div></noscript>"
+    assert texts_of(article + notice + "</article>") == [
+        "A long paragraph of the story itself, told in full."
+    ] * 4
+    # bare text in a <noscript> is markup the parser kept as text: it never counts
+    bare = "<noscript>" + "&lt;img src=x&gt; tracking pixel " * 20 + "</noscript>"
+    assert texts_of("<p>Short story.</p>" + bare) == ["Short story."]
+
+
 def test_tail_text_after_a_dropped_element_is_kept():
     assert texts_of("<p>before <script>x()</script>after</p>") == ["before after"]
     assert texts_of("<p>one <!-- note --> two</p>") == ["one two"]
