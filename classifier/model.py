@@ -169,6 +169,28 @@ def fill_runs(
     return out
 
 
+RESCUE_MIN = 0.2  # below this P(content) a page with no content block stays empty
+
+
+def rescue_content(choice: np.ndarray, proba: np.ndarray, classes: list[str]) -> np.ndarray:
+    """A page where no block reached P(content) 0.5 still has a body if any block came
+    close: the blocks with at least half the best block's P(content) (and RESCUE_MIN).
+
+    An empty result is the worst answer for a page that has an article; shop pages and
+    threads of short comments are where the model hesitates on every block.
+    """
+    if "content" not in classes or not len(choice):
+        return choice
+    c = classes.index("content")
+    if (choice == c).any():
+        return choice
+    p = proba[:, c]
+    top = p.max()
+    if top < RESCUE_MIN:
+        return choice
+    return np.where(p >= top / 2, c, choice)
+
+
 def _found(get: Any, names: Any) -> set[int]:
     """The table rows of those names the vocabulary knows (each once)."""
     rows = set(map(get, names))
@@ -451,7 +473,8 @@ class Model:
         if reviser is not None and "content" in labels:
             proba = revise_proba(reviser, proba, evidence, labels,
                                  feats.chars, feats.link, feats.parent)  # fmt: skip
-        best = fill_runs(decide(proba, labels), proba, evidence, labels)
+        best = rescue_content(fill_runs(decide(proba, labels), proba, evidence, labels),
+                              proba, labels)  # fmt: skip
         for b, k, row in zip(blocks, best, proba, strict=True):
             b.label = labels[k]
             b.confidence = float(row[k])

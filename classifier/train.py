@@ -351,7 +351,7 @@ def predict_rows(
     model: Model, X: sp.csr_matrix, meta: pd.DataFrame, rows: np.ndarray
 ) -> np.ndarray:
     """Labels for table rows, both passes, as the model labels a page at run time."""
-    from .model import decide, fill_runs, revise_proba
+    from .model import decide, fill_runs, rescue_content, revise_proba
 
     pipe = model.pipeline
     clf = pipe.named_steps["clf"]
@@ -369,6 +369,7 @@ def predict_rows(
     choice = decide(proba, classes)
     for a, b in runs:
         choice[a:b] = fill_runs(choice[a:b], proba[a:b], evidence[a:b], classes)
+        choice[a:b] = rescue_content(choice[a:b], proba[a:b], classes)
     return np.array(classes)[choice]
 
 

@@ -118,3 +118,24 @@ def test_run_filling_needs_kind_evidence_sure_anchors_and_a_short_gap():
     assert _run_case([0.58, 0.25], anchors=(0.99, 0.6))[1:3] == ["content", "content"]
     # a gap longer than RUN_GAP is story between two appeals, not one appeal
     assert set(_run_case([0.6] * (RUN_GAP + 1))[1:-2]) == {"content"}
+
+
+def test_a_page_without_a_content_block_keeps_the_blocks_that_came_close():
+    import numpy as np
+
+    from classifier.model import LABELS, RESCUE_MIN, decide, rescue_content
+
+    labels = list(LABELS)
+
+    def verdicts(p_content: list[float]) -> list[str]:
+        proba = np.array([[p, 0.0, 0.0, 0.0, 1.0 - p] for p in p_content])
+        return [labels[k] for k in rescue_content(decide(proba, labels), proba, labels)]
+
+    # nothing reached 0.5: the best block and those with half its P(content) are kept
+    assert verdicts([0.05, 0.40, 0.25, 0.15]) == [
+        "boilerplate", "content", "content", "boilerplate"
+    ]
+    # a page with a content block is left alone
+    assert verdicts([0.05, 0.60, 0.45]) == ["boilerplate", "content", "boilerplate"]
+    # a page of menus and links (nothing near content) stays empty
+    assert verdicts([RESCUE_MIN / 2, 0.05]) == ["boilerplate", "boilerplate"]
