@@ -21,9 +21,11 @@ SKIP_TAGS = frozenset(
     {
         "script", "style", "noscript", "template", "svg", "math", "iframe", "object",
         "embed", "canvas", "head", "select", "datalist", "audio", "video", "map",
-        "noframes", "title",
+        "noframes", "title", "rt", "rp",
     }
 )  # fmt: skip
+# rt/rp: ruby readings (furigana) and their fallback parentheses annotate the base text
+# rather than belong to it: "最近<rt>さいきん</rt>" reads "最近"
 # Elements that end the current block and start a new one.
 BLOCK_TAGS = frozenset(
     {

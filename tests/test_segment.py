@@ -72,6 +72,14 @@ def test_noscript_stays_dropped_when_the_page_has_more_text_outside():
     assert texts_of("<p>Short story.</p>" + bare) == ["Short story."]
 
 
+def test_ruby_readings_are_not_part_of_the_text():
+    body = (
+        "<p><ruby>最近<rp>(</rp><rt>さいきん</rt><rp>)</rp></ruby>、"
+        "<ruby>親<rt>おや</rt></ruby>に</p>"
+    )
+    assert texts_of(body) == ["最近、親に"]
+
+
 def test_tail_text_after_a_dropped_element_is_kept():
     assert texts_of("<p>before <script>x()</script>after</p>") == ["before after"]
     assert texts_of("<p>one <!-- note --> two</p>") == ["one two"]
