@@ -469,9 +469,8 @@ def train(
             log("held-out sites, hand-labelled blocks only:\n"
                 + format_report(metrics["hand_labelled_site_disjoint_test"]))  # fmt: skip
         if evaluate_pages is not None:
-            test_pages = {(c, p) for c, p, t in zip(meta["corpus"], meta["page"], test,
-                                                     strict=True) if t}  # fmt: skip
-            held = [s for s in specs if (s.corpus, s.page_id) in test_pages]
+            # every page of a held-out site, also those that make no block at all
+            held = [s for s in specs if is_test_site(s.group, seed)]
             metrics["pages_site_disjoint_test"] = evaluate_pages(held_model, held)
             log(f"held-out sites, pages: {metrics['pages_site_disjoint_test']}")
     else:
