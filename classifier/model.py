@@ -153,19 +153,21 @@ def fill_runs(
     special = [j for j, lab in enumerate(classes) if lab not in ("content", "boilerplate")]
     if not special or "content" not in classes or len(choice) < 3:
         return choice
+    at = np.flatnonzero(np.isin(choice, special))  # the special blocks, in order
+    if len(at) < 2:
+        return choice
     c = classes.index("content")
-    share = proba / np.maximum(1.0 - proba[:, c], 1e-9)[:, None]
     out = choice.copy()
-    at = [i for i, k in enumerate(choice) if k in special]
-    for a, b in zip(at, at[1:], strict=False):
+    for a, b in zip(at[:-1].tolist(), at[1:].tolist(), strict=True):
         k = choice[a]
         if choice[b] != k or not 1 < b - a <= RUN_GAP + 1:
             continue
         if min(evidence[a], evidence[b]) < RUN_ANCHOR:
             continue
         gap = slice(a + 1, b)
-        if (share[gap, k] >= RUN_SHARE).all() and (evidence[gap] >= RUN_EVIDENCE).all():
-            out[a + 1 : b] = k
+        share = proba[gap, k] / np.maximum(1.0 - proba[gap, c], 1e-9)
+        if (share >= RUN_SHARE).all() and (evidence[gap] >= RUN_EVIDENCE).all():
+            out[gap] = k
     return out
 
 
