@@ -17,6 +17,7 @@ import re
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain, repeat
 
 import numpy as np
 
@@ -103,43 +104,51 @@ _COUNTS = (
 )  # fmt: skip
 
 
-def _text_counts(text: str, counts: array, word_lens: array) -> list[str]:
-    """Append the block's raw counts to `counts` and its word lengths to `word_lens`;
-    return its words (at most SHORT_WORDS + 1).
+_CHUNK = 1024  # blocks whose words are held at once (a 20 MB page has 60,000 blocks)
 
-    Only counting happens per block; the arithmetic on the counts is done per page.
+
+def _chunk_counts(texts: list[str], word_lens: array) -> tuple[np.ndarray, list[list[str]]]:
+    """Raw counts (one row per text, _COUNTS columns) of a run of blocks, and each one's
+    words (at most SHORT_WORDS + 1); appends every word's length to `word_lens`.
+
+    Each column is one `map` of a C function over the texts: no Python frame per block.
+    A block's arithmetic (shares, logs) is done per page in `_own_stats`.
     """
-    lower = text.lower()
-    words = _WORD.findall(lower)
-    tail = text.rstrip()
-    digits = len(_DIGIT.findall(text))
-    word_lens.extend(map(len, words))
-    counts.extend((
-        len(text),
-        len(words),
-        len(_PUNCT.findall(text)),
-        text.count(","),
+    lowers = list(map(str.lower, texts))
+    words = list(map(_WORD.findall, lowers))
+    word_lens.extend(map(len, chain.from_iterable(words)))
+    tails = list(map(str.rstrip, texts))
+    digits = list(map(len, map(_DIGIT.findall, texts)))
+    cols = [
+        list(map(len, texts)),
+        list(map(len, words)),
+        list(map(len, map(_PUNCT.findall, texts))),
+        list(map(str.count, texts, repeat(","))),
         digits,
-        tail.endswith(_SENT_END),
-        tail.endswith(":"),
-        len(_CAPITALISED.findall(" " + text)),
-        text.startswith("(") and text.endswith(")"),
-        len(_CUE_PARTS["donate"].findall(lower))
-        if not _DONATE_WORDS.isdisjoint(words) or _DONATE_STEMS.search(lower)
-        else 0,
-        len(_CUE_PARTS["related"].findall(lower)) if not _RELATED_WORDS.isdisjoint(words) else 0,
-        len(_CUE_PARTS["counter"].findall(lower))
-        if digits and _COUNTER_STEMS.search(lower)  # a counter needs a number
-        else 0,
-    ))  # fmt: skip
+        list(map(str.endswith, tails, repeat(_SENT_END))),
+        list(map(str.endswith, tails, repeat(":"))),
+        list(map(len, map(_CAPITALISED.findall, map(" ".__add__, texts)))),
+        [t.startswith("(") and t.endswith(")") for t in texts],
+    ]
+    # the cue regexes run only where a cheap check finds one of their words
+    no_donate = map(_DONATE_WORDS.isdisjoint, words)
+    no_related = map(_RELATED_WORDS.isdisjoint, words)
+    cue = _CUE_PARTS
+    cols.append([len(cue["donate"].findall(low)) if not nd or _DONATE_STEMS.search(low) else 0
+                 for low, nd in zip(lowers, no_donate, strict=True)])  # fmt: skip
+    cols.append([0 if nr else len(cue["related"].findall(low))
+                 for low, nr in zip(lowers, no_related, strict=True)])  # fmt: skip
+    cols.append([len(cue["counter"].findall(low)) if d and _COUNTER_STEMS.search(low) else 0
+                 for low, d in zip(lowers, digits, strict=True)])  # a counter needs a number
     # a long block's words are never features: keep just enough to know it is long and
-    # to take its first (and heading) words; a 20 MB page would otherwise hold them all
-    return words if len(words) <= SHORT_WORDS else words[: SHORT_WORDS + 1]
+    # to take its first (and heading) words
+    short = [w if len(w) <= SHORT_WORDS else w[: SHORT_WORDS + 1] for w in words]
+    return np.array(cols, dtype=np.float64).T, short
 
 
-def _own_stats(counts: array, word_lens: array, out: np.ndarray) -> None:
+def _own_stats(counts: np.ndarray, word_lens: array, out: np.ndarray) -> None:
     """Fill the first 17 OWN columns of `out` from one page's raw counts."""
-    c = np.frombuffer(counts, dtype=np.float64).reshape(len(out), len(_COUNTS)).T
+    c = counts.T
     chars, words, punct, commas, digits, ends, colon, caps, paren = c[:9]
     lens = np.frombuffer(word_lens, dtype=np.int32)
     at = np.concatenate([[0], np.cumsum(words, dtype=np.int64)])
@@ -250,15 +259,21 @@ def extract(blocks: Sequence[Block]) -> PageFeatures:
     if n == 0:
         empty = np.zeros(0)
         return PageFeatures(dense, [], [], empty, empty, np.zeros(0, dtype=np.int64))
-    # one pass for the text statistics and each block's own binary features, so that a
-    # block's words are dropped as soon as they are used (a 20 MB page has 60,000 blocks)
-    counts, word_lens = array("d"), array("i")
+    # text statistics and each block's own binary features, a chunk of blocks at a time
+    # so that their words are dropped as soon as they are used
+    counts = np.empty((n, len(_COUNTS)))
+    word_lens = array("i")
     long_rows: list[int] = []
     names: list[list[str]] = []
     heading_names: tuple[str, ...] = ()
     heading_at = -100
+    chunk_words: list[list[str]] = []
     for i, b in enumerate(blocks):
-        words = _text_counts(b.text, counts, word_lens)
+        if i % _CHUNK == 0:
+            texts = [x.text for x in blocks[i : i + _CHUNK]]
+            counts[i : i + len(texts)], chunk_words = _chunk_counts(texts, word_lens)
+            del texts
+        words = chunk_words[i % _CHUNK]
         # names are built from cached strings and each appears once per block: the
         # model looks them up by hash and sums their weights without deduplicating
         own = [_tag_feature("tag=", b.tag)]

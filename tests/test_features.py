@@ -45,9 +45,8 @@ def test_cue_prefilter_never_hides_a_match():
 def _counts(text: str) -> dict[str, float]:
     from array import array
 
-    counts, lens = array("d"), array("i")
-    F._text_counts(text, counts, lens)
-    return dict(zip(F._COUNTS, counts, strict=True))
+    counts, _ = F._chunk_counts([text], array("i"))
+    return dict(zip(F._COUNTS, counts[0], strict=True))
 
 
 def test_page_arithmetic_matches_the_plain_definitions():
@@ -120,3 +119,14 @@ def test_dense_and_dict_features_agree():
         for j, name in enumerate(F.DENSE):
             assert d.get(name, 0.0) == row[j]
     assert any(k.startswith("anc=") for d in dicts for k in d)
+
+
+def test_chunked_counting_gives_the_same_features(monkeypatch):
+    """Long pages are counted a chunk of blocks at a time; chunk edges change nothing."""
+    blocks = segment(parse(SEED_PAGES[0].read_bytes()))
+    whole = F.extract(blocks)
+    monkeypatch.setattr(F, "_CHUNK", 7)
+    chunked = F.extract(blocks)
+    assert len(blocks) > 3 * 7
+    assert np.array_equal(whole.dense, chunked.dense)
+    assert whole.names == chunked.names
