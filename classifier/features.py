@@ -209,8 +209,13 @@ class PageFeatures:
 
 @functools.lru_cache(maxsize=8192)
 def prefixed(prefix: str, tokens: tuple[str, ...] | frozenset[str]) -> tuple[str, ...]:
-    """Feature names of a token set (cached: blocks and pages repeat the same sets)."""
-    return tuple(prefix + t for t in tokens)
+    """Feature names of a token set (cached: blocks and pages repeat the same sets).
+
+    A frozenset iterates in an order that depends on the process's string hashing:
+    sorted, its names reach the training table's vocabulary in the same order in every
+    run, so the same data and seed give the same model.
+    """
+    return tuple(prefix + t for t in (sorted(tokens) if isinstance(tokens, frozenset) else tokens))
 
 
 @functools.lru_cache(maxsize=8192)

@@ -130,3 +130,24 @@ def test_chunked_counting_gives_the_same_features(monkeypatch):
     assert len(blocks) > 3 * 7
     assert np.array_equal(whole.dense, chunked.dense)
     assert whole.names == chunked.names
+
+
+def test_feature_names_do_not_depend_on_string_hashing():
+    """Set-valued features are listed sorted, so training tables (and models) built in
+    different processes put their columns in the same order."""
+    import subprocess
+    import sys
+
+    code = (
+        "from classifier.features import extract; from classifier.decode import parse; "
+        "from classifier.segment import segment; import sys; "
+        "b = segment(parse(open(sys.argv[1], 'rb').read())); "
+        "print([list(d) for d in extract(b).to_dicts()])"
+    )
+    outs = set()
+    for seed in ("1", "2", "3"):
+        env = {**__import__("os").environ, "PYTHONHASHSEED": seed}
+        run = subprocess.run([sys.executable, "-c", code, str(SEED_PAGES[0])],
+                             capture_output=True, text=True, env=env, check=True)  # fmt: skip
+        outs.add(run.stdout)
+    assert len(outs) == 1
