@@ -417,7 +417,7 @@ CONTEXT_FEATURES = (
     "p", "logit", "p_prev", "p_next", "p_prev2", "p_next2", "win3", "win10", "max3",
     "mass_before", "mass_after", "between", "parent_mean", "len", "link", "edge",
     "special", "special_strong", "special_prev", "special_next", "special_win",
-    "special_x_p",
+    "special_x_p", "page_max", "page_share",
 )  # fmt: skip
 
 
@@ -476,4 +476,8 @@ def context_features(
         out[:, 18], out[:, 19] = spad[:-2], spad[2:]
         out[:, 20] = (spad[:-2] + special + spad[2:]) / 3.0
         out[:, 21] = special * p
+    # the page as a whole: a listing page has no block the first pass is sure of, and
+    # then its teasers are the body
+    out[:, 22] = p.max()
+    out[:, 23] = (chars * (p >= 0.5)).sum() / max(chars.sum(), 1.0)
     return out

@@ -98,8 +98,10 @@ def revise_proba(
     c = labels.index("content")
     p1 = proba[:, c]
     X2 = context_features(p1, chars, link, parent, evidence)
-    # LogisticRegression.predict_proba, without its per-call input validation
-    p2 = _sigmoid(X2 @ reviser.coef_[0] + reviser.intercept_[0])
+    coef = reviser.coef_[0]
+    # LogisticRegression.predict_proba, without its per-call input validation; a model
+    # trained before the last context columns existed uses the ones it knows
+    p2 = _sigmoid(X2[:, : len(coef)] @ coef + reviser.intercept_[0])
     out = proba * ((1 - p2) / np.maximum(1 - p1, 1e-9))[:, None]
     out[:, c] = p2
     return out

@@ -151,3 +151,31 @@ def test_feature_names_do_not_depend_on_string_hashing():
                              capture_output=True, text=True, env=env, check=True)  # fmt: skip
         outs.add(run.stdout)
     assert len(outs) == 1
+
+
+def test_context_features_see_the_page_as_a_whole():
+    """A listing page (no block the first pass is sure of) looks different from an
+    article page to the second pass, whatever block is scored."""
+    chars = np.array([40.0, 300.0, 300.0, 60.0])
+    link = np.zeros(4)
+    parent = np.array([0, 1, 1, 2])
+    names = list(F.CONTEXT_FEATURES)
+    article = F.context_features(np.array([0.1, 0.9, 0.8, 0.2]), chars, link, parent)
+    listing = F.context_features(np.array([0.1, 0.4, 0.3, 0.2]), chars, link, parent)
+    assert list(article[:, names.index("page_max")]) == [0.9] * 4
+    assert list(listing[:, names.index("page_max")]) == [0.4] * 4
+    assert article[0, names.index("page_share")] == pytest.approx(600 / 700)
+    assert listing[0, names.index("page_share")] == 0.0
+
+
+def test_a_reviser_trained_on_fewer_context_columns_still_scores():
+    """Models saved before the page-level columns existed keep working."""
+    from classifier.model import LABELS, Linear, revise_proba
+
+    n_old = len(F.CONTEXT_FEATURES) - 2
+    old = Linear(coef_=np.full((1, n_old), 0.1), intercept_=np.array([-0.5]))
+    proba = np.array([[0.7, 0.1, 0.1, 0.0, 0.1], [0.2, 0.0, 0.3, 0.0, 0.5]])
+    out = revise_proba(old, proba, np.zeros(2), list(LABELS), np.array([100.0, 20.0]),
+                       np.zeros(2), np.array([0, 0]))  # fmt: skip
+    assert out.shape == proba.shape
+    assert np.allclose(out.sum(axis=1), 1.0)
