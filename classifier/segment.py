@@ -258,13 +258,8 @@ class _Segmenter:
             self.add(_visible_text(el))
         else:
             text = el.text
-            if text:  # self.add, inlined: this and the tail below run for most nodes
-                self.parts.append(text)
-                if self.link_depth:
-                    self.link_chars += len(text.strip())
-                if not text.isspace():
-                    self.last_br = False
-                    self.has_text = True
+            if text:
+                self.add(text)
             if len(el):
                 counts: dict[str, int] = {}
                 walk = self.walk
@@ -282,12 +277,7 @@ class _Segmenter:
             self.flush(inner)
         tail = el.tail
         if tail:
-            self.parts.append(tail)
-            if self.link_depth:
-                self.link_chars += len(tail.strip())
-            if not tail.isspace():
-                self.last_br = False
-                self.has_text = True
+            self.add(tail)
 
 
 @functools.lru_cache(maxsize=4096)
