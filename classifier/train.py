@@ -542,20 +542,21 @@ def evaluate_held_out(model: Model, specs: Sequence[PageSpec]) -> dict:
             by_corpus.setdefault(s.corpus, []).append(s)
     out: dict[str, dict] = {}
     for corpus, pages in sorted(by_corpus.items()):
-        rows = {name: _page_scores(extract, pages) for name, extract in systems.items()}
+        rows = {name: _page_scores(run, pages) for name, run in systems.items()}
         out[corpus] = rows.pop("ours")
         for name, row in rows.items():
             out[corpus][name] = {k: v for k, v in row.items() if k != "pages"}
     return out
 
 
-def _page_scores(extract: Callable[[bytes, str | None], str], pages: list[PageSpec]) -> dict:
+def _page_scores(run: Callable[[bytes, str | None], str], pages: list[PageSpec]) -> dict:
+    """Shingle and snippet F1 of one extractor over some pages of one corpus."""
     from .evaluate import shingle_counts, shingle_scores, snippet_counts, snippet_scores
 
     shingles, snip = [], [0, 0, 0]
     for s in pages:
         try:
-            text = extract(_read(s.path), s.gold.get("url")) or ""
+            text = run(_read(s.path), s.gold.get("url")) or ""
         except Exception:  # a page an extractor fails on scores as empty
             text = ""
         if s.gold.get("body"):
