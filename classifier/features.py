@@ -96,7 +96,7 @@ DENSE = OWN + (
 _COL = {name: j for j, name in enumerate(DENSE)}
 
 
-# Raw counts per block, in column order of the array `_text_counts` fills; `_own_stats`
+# Raw counts per block, the columns `_chunk_counts` returns; `_own_stats`
 # turns a whole page of them into the first 17 OWN columns in a few array operations.
 _COUNTS = (
     "chars", "words", "punct", "commas", "digits", "ends_sentence", "ends_colon", "caps",
@@ -302,8 +302,8 @@ def extract(blocks: Sequence[Block]) -> PageFeatures:
             heading_names = prefixed("sect=", tuple(dict.fromkeys(words[:6])))
             heading_at = i
     _own_stats(counts, word_lens, dense)
+    lens = counts[:, _COUNTS.index("chars")].copy()
     del counts, word_lens
-    lens = np.array([len(b.text) for b in blocks], dtype=float)
     link_chars = np.array([b.link_chars for b in blocks], dtype=float)
     link_density = link_chars / np.maximum(lens, 1.0)
     dense[:, OWN.index("link_density")] = link_density

@@ -257,7 +257,9 @@ class Weights:
                 if name.startswith(prefix):
                     self.bag_vocab[k][name[len(prefix) :]] = j
         self.bag_cache = [{} for _ in BAGS]
+        # one buffer: the table, then a zero row for names the vocabulary does not know
         self.padded = np.vstack([self.table, np.zeros((1, self.table.shape[1]))])
+        self.table = self.padded[:-1]
 
     @property
     def binary_kind(self) -> bool:
@@ -368,17 +370,6 @@ class Weights:
         rows = np.fromiter(map(self.vocab.get, flat, repeat(miss)), dtype=np.intp, count=total)
         starts = np.cumsum(lengths) - lengths
         return np.add.reduceat(self.padded[rows], starts, axis=0)
-        miss = len(self.names)  # stands for a name the vocabulary does not know
-        flat = chain.from_iterable(names)
-        rows = np.fromiter(map(self.vocab.get, flat, repeat(miss)), dtype=np.intp, count=total)
-        keys = np.repeat(np.arange(n, dtype=np.intp) * (miss + 1), lengths) + rows
-        keys = np.unique(keys[rows != miss])  # sorted by block, each (block, row) once
-        if not len(keys):
-            return out
-        block, row = np.divmod(keys, miss + 1)
-        starts = np.flatnonzero(np.r_[True, block[1:] != block[:-1]])
-        out[block[starts]] = np.add.reduceat(self.table[row], starts, axis=0)
-        return out
 
     def predict(self, feats: PageFeatures) -> tuple[np.ndarray, np.ndarray]:
         """P(content) and the kind model's class probabilities, per block."""
