@@ -188,23 +188,39 @@ def page_labels(
     return labels, sources
 
 
-def match_text_label(blocks: Sequence[Block], text: str) -> list[int]:
+def match_text_label(blocks: Sequence[Block], text: str, label: str | None = None) -> list[int]:
     """Indices of our blocks that a text-keyed label covers (segmenters cut differently).
 
-    A block matches when its text equals the label text, lies inside it, or holds it
-    as most of its own text.
+    A block matches when its text equals the label text or holds it as most of its own
+    text. A block that is only a piece of the label text (our segmenter split the
+    labelled box) matches when it is a fair share of it and cannot be confused with
+    another block: a stored label is keyed by text, so a piece that recurs on the page
+    ("Mitteldeutschland" in the counter line and in four menus) would label every copy
+    (a headline of four words or more may recur: teaser boxes repeat headlines);
+    and a piece of a counter must hold a number or a counter word, since the title
+    beside "61,783,588 views" is not a counter.
     """
     want = norm_space(text).lower()
     if not want:
         return []
-    hits = []
-    for i, b in enumerate(blocks):
-        have = norm_space(b.text).lower()
-        if have == want or (have in want and len(have) >= min(12, len(want))) or (
-            want in have and len(want) >= 0.5 * len(have)
-        ):
-            hits.append(i)
-    return hits
+    texts = [norm_space(b.text).lower() for b in blocks]
+    seen: dict[str, int] = {}
+    for have in texts:
+        seen[have] = seen.get(have, 0) + 1
+    def piece(have: str) -> bool:
+        return (
+            have in want
+            and len(have) >= min(12, len(want))
+            and (seen[have] == 1 or (label == "related_links" and len(_WORD.findall(have)) >= 4))
+            and (label != "counter_widget" or _COUNTER_PIECE.search(have) is not None)
+        )
+
+    return [i for i, have in enumerate(texts) if have and (
+        have == want or (want in have and len(want) >= 0.5 * len(have)) or piece(have))]
+
+
+# a piece of a counter line that is itself a counter: a digit or a counting word
+_COUNTER_PIECE = re.compile(r"\d|view|visit|aufruf|gelesen|vues|lecturas|hits|replies")
 
 
 def import_text_labels(
@@ -233,7 +249,7 @@ def import_text_labels(
         blocks = segment(parse(gzip.decompress(path.read_bytes())))
         # longer label texts first, so a short label inside a long box wins its block
         for row in sorted(page_rows, key=lambda r: -len(r["text"])):
-            hits = match_text_label(blocks, row["text"])
+            hits = match_text_label(blocks, row["text"], row["label"])
             if not hits:
                 missed += 1
             for i in hits:

@@ -223,3 +223,29 @@ def test_match_text_label():
     assert match_text_label(blocks, "become a member") == []  # too small a part of 2, 3, 4
     assert match_text_label(blocks, "Home") == [0]
     assert match_text_label(blocks, "   ") == []
+
+
+def test_match_text_label_skips_pieces_that_recur_or_are_not_counters():
+    blocks = make_blocks(
+        "Mitteldeutschland",  # 0: a menu item
+        "Mitteldeutschland",  # 1: the same text in the counter line
+        "61.783.588 Views",  # 2: the counter itself
+        "Spiele-Trailer und Videos",  # 3: the title beside the counter: no number
+        "Mitteldeutschland",  # 4: the menu again, in the footer
+    )
+    line = "Mitteldeutschland Spiele-Trailer und Videos 61.783.588 Views"
+    # the recurring piece would label all three menu copies; the title is no counter
+    assert match_text_label(blocks, line, "counter_widget") == [2]
+    # without a label the piece rule still refuses the recurring text
+    assert 0 not in match_text_label(blocks, line)
+
+
+def test_match_text_label_keeps_a_recurring_headline_of_a_related_box():
+    blocks = make_blocks(
+        "Barton handed a twelve match suspension",  # 0: a teaser in "Related"
+        "Queens Park Rangers",  # 1: a menu item, also in the box
+        "Barton handed a twelve match suspension",  # 2: the same teaser in "Most read"
+        "Queens Park Rangers",  # 3
+    )
+    box = "Related: Barton handed a twelve match suspension. Queens Park Rangers"
+    assert match_text_label(blocks, box, "related_links") == [0, 2]
