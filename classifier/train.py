@@ -32,7 +32,7 @@ from sklearn.preprocessing import MaxAbsScaler
 
 from .decode import parse
 from .estimator import BlockClassifier
-from .features import context_features, extract
+from .features import context_features, extract, kind_context_features
 from .labels import (
     StoredLabel,
     apply_stored,
@@ -52,6 +52,7 @@ MIN_DF = 3  # a feature seen on fewer blocks than this is noise, not signal
 ALIGNED_KIND_WEIGHT = 0.005  # see kind_weights()
 TRUSTED_WEIGHT = 10.0  # see sample_weights()
 CONTENT_KIND_WEIGHT = 0.02  # aligned content rows in the kind model (see kind_weights)
+KIND_REVISER_ALIGNED = 0.02  # aligned boilerplate rows in the kind reviser
 TEST_FOLDS = 5  # 1 in 5 sites is held out
 # Inverse regularisation strengths, measured on held-out sites (see README): a content
 # model at 0.1 generalises better (seed 0: web2026-dev 0.783 -> 0.800, trafilatura-dev
@@ -291,12 +292,21 @@ def fit_pipeline(
     return pipe
 
 
-def _first_pass(pipe: Pipeline, X: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
-    """P(content) and the kind model's special-kind evidence per row."""
+def _first_pass(
+    pipe: Pipeline, X: sp.csr_matrix, kinds: list[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """P(content), the kind model's special-kind evidence and its probabilities (columns
+    in `kinds` order; a kind this model never saw gets 0) per row."""
     clf = pipe.named_steps["clf"]
     classes = list(clf.classes_)
     Xs = pipe.named_steps["scale"].transform(X)
-    return clf.predict_proba(Xs)[:, classes.index("content")], clf.special_evidence(Xs)
+    kind_proba = np.zeros((X.shape[0], len(kinds)))
+    if clf.kind_ is not None:
+        own = clf.kind_.predict_proba(Xs)
+        for j, k in enumerate(clf.kind_.classes_):
+            if str(k) in kinds:
+                kind_proba[:, kinds.index(str(k))] = own[:, j]
+    return clf.predict_proba(Xs)[:, classes.index("content")], clf.special_evidence(Xs), kind_proba
 
 
 def _page_runs(meta: pd.DataFrame) -> list[tuple[int, int]]:
@@ -315,6 +325,37 @@ def page_context(p: np.ndarray, meta: pd.DataFrame, special: np.ndarray) -> np.n
     parts = [context_features(p[a:b], chars[a:b], link[a:b], parent[a:b], special[a:b])
              for a, b in _page_runs(meta)]  # fmt: skip
     return np.vstack(parts) if parts else np.zeros((0, 0))
+
+
+def page_kind_context(kind_proba: np.ndarray, meta: pd.DataFrame) -> np.ndarray:
+    """kind_context_features for every row, page by page."""
+    chars = meta["chars"].to_numpy(dtype=float)
+    link = meta["link"].to_numpy(dtype=float)
+    parent = meta["parent"].to_numpy(dtype=np.int64)
+    parts = [kind_context_features(kind_proba[a:b], chars[a:b], link[a:b], parent[a:b])
+             for a, b in _page_runs(meta)]  # fmt: skip
+    return np.vstack(parts) if parts else np.zeros((0, 0))
+
+
+def fit_kind_reviser(
+    X3: np.ndarray, meta: pd.DataFrame, seed: int
+) -> LogisticRegression | None:
+    """The kind reviser, on the non-content rows whose kind is known.
+
+    Aligned boilerplate rows (gold alignment cannot see appeals or related boxes) enter
+    with KIND_REVISER_ALIGNED weight, so that the reviser keeps the real share of
+    plain boilerplate in mind; the kinds are not reweighted by rarity, as the first
+    pass already was.
+    """
+    y = meta["label"].to_numpy()
+    aligned = (meta["source"] == "gold-aligned").to_numpy()
+    w = np.where(aligned & (y == "boilerplate"), KIND_REVISER_ALIGNED, kind_weights(meta))
+    rows = pd.notna(y) & (y != "content") & (w > 0)
+    if len(set(y[rows])) < 2:
+        return None
+    return LogisticRegression(C=1.0, max_iter=3000, random_state=seed).fit(
+        X3[rows], y[rows], sample_weight=w[rows]
+    )
 
 
 def fit_model(
@@ -337,15 +378,19 @@ def fit_model(
     lab = rows & meta["label"].notna().to_numpy()
     pipe = fit_pipeline(make_pipeline(names, seed), X[lab], y[lab], kw[lab], sw[lab])
     half = np.array([is_test_site(g, seed, folds=2, salt="oof") for g in meta["group"]])
+    clf = pipe.named_steps["clf"]
+    kinds = [str(k) for k in clf.kind_.classes_] if clf.kind_ is not None else []
     p_oof = np.zeros(len(meta))
     s_oof = np.zeros(len(meta))
+    k_oof = np.zeros((len(meta), len(kinds)))
     for part in (half, ~half):
         fit_rows = lab & ~part
         # both halves need rows: tiny data (two pages) can put every site in one half
         if fit_rows.any() and (rows & part).any() and len(set(y[fit_rows])) > 1:
             other = fit_pipeline(make_pipeline(names, seed), X[fit_rows], y[fit_rows],
                                  kw[fit_rows], sw[fit_rows])  # fmt: skip
-            p_oof[rows & part], s_oof[rows & part] = _first_pass(other, X[rows & part])
+            sel = rows & part
+            p_oof[sel], s_oof[sel], k_oof[sel] = _first_pass(other, X[sel], kinds)
     log("fitted first pass and its out-of-fold predictions")
     X2 = page_context(p_oof, meta, s_oof)
     target = y[lab] == "content"
@@ -353,14 +398,18 @@ def fit_model(
     if 0 < target.sum() < len(target):
         reviser = LogisticRegression(C=1.0, max_iter=1000, random_state=seed)
         reviser.fit(X2[lab], target, sample_weight=sw[lab])
-    return Model(pipe, reviser=reviser)
+    kind_reviser = None
+    if kinds:
+        X3 = page_kind_context(k_oof[rows], meta[rows])
+        kind_reviser = fit_kind_reviser(X3, meta[rows], seed)
+    return Model(pipe, reviser=reviser, kind_reviser=kind_reviser)
 
 
 def predict_rows(
     model: Model, X: sp.csr_matrix, meta: pd.DataFrame, rows: np.ndarray
 ) -> np.ndarray:
     """Labels for table rows, both passes, as the model labels a page at run time."""
-    from .model import decide, fill_runs, rescue_content, revise_proba
+    from .model import combine, decide, fill_runs, rescue_content, revise_kinds, revise_proba
 
     pipe = model.pipeline
     clf = pipe.named_steps["clf"]
@@ -369,9 +418,19 @@ def predict_rows(
     proba, evidence = clf.predict_proba(Xs), clf.special_evidence(Xs)
     sub = meta[rows]
     runs = _page_runs(sub)
+    chars, link = sub["chars"].to_numpy(dtype=float), sub["link"].to_numpy(dtype=float)
+    parent = sub["parent"].to_numpy(dtype=np.int64)
+    kr = model.kind_reviser
+    if kr is not None and "content" in classes:
+        kind_proba = clf.kind_.predict_proba(Xs)
+        kr_classes = [str(k) for k in kr.classes_]
+        kinds = [str(k) for k in clf.kind_.classes_]
+        for a, b in runs:
+            revised = revise_kinds(kr, kind_proba[a:b], kinds, chars[a:b], link[a:b],
+                                   parent[a:b])  # fmt: skip
+            proba[a:b] = combine(proba[a:b, classes.index("content")], revised, classes,
+                                 kr_classes)  # fmt: skip
     if model.reviser is not None and "content" in classes:
-        chars, link = sub["chars"].to_numpy(dtype=float), sub["link"].to_numpy(dtype=float)
-        parent = sub["parent"].to_numpy(dtype=np.int64)
         for a, b in runs:
             proba[a:b] = revise_proba(model.reviser, proba[a:b], evidence[a:b], classes,
                                       chars[a:b], link[a:b], parent[a:b])  # fmt: skip
@@ -492,7 +551,9 @@ def train(
         "name": Path(output).stem,
         "labels": list(LABELS),
         "estimator": "DictVectorizer -> MaxAbsScaler -> BlockClassifier (logistic regression "
-        "content-vs-rest, then logistic regression over the non-content kinds)",
+        "content-vs-rest, then logistic regression over the non-content kinds); second pass: "
+        "logistic regressions over the neighbours' first-pass verdicts, one for content, one "
+        "for the kind",
         "features": {
             "count": len(names),
             "families": "own text stats, words of short blocks, tag, class/id tokens "
@@ -509,14 +570,16 @@ def train(
             "aligned_content_kind_weight": CONTENT_KIND_WEIGHT,
             "stored_label_files": [str(Path(p)) for p in label_paths],
         },
-        "regularisation_C": {"content": CONTENT_C, "kind": KIND_C, "reviser": 1.0},
+        "regularisation_C": {"content": CONTENT_C, "kind": KIND_C, "reviser": 1.0,
+                             "kind_reviser": 1.0},
+        "kind_reviser_aligned_weight": KIND_REVISER_ALIGNED,
         "split": f"site-disjoint: sha1(seed:site) % {TEST_FOLDS} == 0 held out",
         "seed": seed,
         "metrics": metrics,
         "library_versions": library_versions(),
         "train_seconds": round(time.perf_counter() - start, 1),
     }
-    model = Model(final.pipeline, card, reviser=final.reviser)
+    model = Model(final.pipeline, card, reviser=final.reviser, kind_reviser=final.kind_reviser)
     model.save(Path(output))
     log(f"saved {output} ({Path(output).stat().st_size / 1e6:.2f} MB) "
         f"in {card['train_seconds']} s")  # fmt: skip

@@ -179,3 +179,46 @@ def test_a_reviser_trained_on_fewer_context_columns_still_scores():
                        np.zeros(2), np.array([0, 0]))  # fmt: skip
     assert out.shape == proba.shape
     assert np.allclose(out.sum(axis=1), 1.0)
+
+
+def test_kind_context_sees_the_siblings_of_a_list_item():
+    """An item without a cue word sits under a parent whose other items the kind model
+    calls related links: the parent-mean and near-max columns carry that over."""
+    # kind model classes: boilerplate, related; 5 blocks, items 1-3 share parent 1
+    kp = np.array([[0.9, 0.1], [0.1, 0.9], [0.8, 0.2], [0.1, 0.9], [0.95, 0.05]])
+    parent = np.array([0, 1, 1, 1, 2])
+    out = F.kind_context_features(kp, np.full(5, 40.0), np.ones(5), parent)
+    k = 2
+    col = {name: i * k for i, name in enumerate(F.KIND_CONTEXT)}
+    related = 1
+    assert out.shape == (5, len(F.KIND_CONTEXT) * k + 3)
+    assert out[2, col["parent_mean"] + related] == pytest.approx((0.9 + 0.2 + 0.9) / 3)
+    assert out[0, col["parent_mean"] + related] == pytest.approx(0.1)  # alone under its parent
+    assert out[2, col["prev"] + related] == 0.9 and out[2, col["next"] + related] == 0.9
+    assert out[2, col["near_max"] + related] == 0.9
+    assert out[0, col["prev"] + related] == 0.0  # nothing before the first block
+    assert out[2, -3] == pytest.approx(np.log(3) / 5)  # three blocks share its parent
+
+
+def test_group_stats_tell_a_headline_list_from_a_menu():
+    """Repeated items (same xpath up to the last steps' indices) share the grp_ columns."""
+    html = (
+        "<html><body><nav><ul>" + "".join(f"<li><a href='/s{i}'>Sect{i}</a></li>" for i in range(5))
+        + "</ul></nav><article>" + "".join(f"<p>Paragraph {i} tells the story in many plain "
+        "words, and then some more words follow.</p>" for i in range(4))
+        + "</article><aside><ul>" + "".join(f"<li><a href='/a{i}'>Another headline about "
+        f"topic {i} and more</a></li>" for i in range(4)) + "</ul></aside></body></html>"
+    )  # fmt: skip
+    blocks = segment(parse(html.encode()))
+    feats = F.extract(blocks)
+    col = {name: feats.dense[:, F.DENSE.index(name)] for name in
+           ("grp_n", "grp_words", "grp_link", "grp_end")}  # fmt: skip
+    kind = ["menu" if b.text.startswith("Sect") else "story" if b.text.startswith("Para")
+            else "teaser" for b in blocks]  # fmt: skip
+    at = {k: kind.index(k) for k in ("menu", "story", "teaser")}
+    assert col["grp_n"][at["menu"]] == pytest.approx(np.log1p(4) / 4)
+    assert col["grp_n"][at["story"]] == pytest.approx(np.log1p(3) / 4)
+    assert col["grp_link"][at["menu"]] == col["grp_link"][at["teaser"]] == 1.0
+    assert col["grp_link"][at["story"]] == 0.0
+    assert col["grp_words"][at["menu"]] < col["grp_words"][at["teaser"]]
+    assert col["grp_end"][at["story"]] == 1.0

@@ -80,6 +80,8 @@ def test_save_load_round_trip_gives_identical_probabilities(trained):
     loaded = Model.load(trained.path)
     assert "load_seconds" in loaded.card["runtime"]
     assert (loaded.reviser is None) == (trained.model.reviser is None)
+    assert trained.model.kind_reviser is not None
+    assert loaded.kind_reviser is not None and loaded.weights.kind_reviser is not None
     for path in SEED_PAGES + sorted(AUTHORED_PAGES.glob("*.html"))[:2]:
         html = path.read_bytes()
         feats = extract(segment(parse(html)))
@@ -214,8 +216,10 @@ def test_a_model_file_of_the_first_format_still_loads(trained, tmp_path):
     joblib.dump({"pipeline": trained.model.pipeline, "reviser": trained.model.reviser,
                  "card": {"name": "v1"}}, old)  # fmt: skip
     model = Model.load(old)
+    assert model.kind_reviser is None  # that format had no kind reviser
     html = SEED_PAGES[0].read_bytes()
-    a = trained.model.label_blocks(segment(parse(html)))
+    same = Model(trained.model.pipeline, {}, trained.model.reviser)
+    a = same.label_blocks(segment(parse(html)))
     b = model.label_blocks(segment(parse(html)))
     assert [x.label for x in a] == [x.label for x in b]
 
