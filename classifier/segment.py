@@ -119,7 +119,9 @@ def _hidden(tag: str, attrs: dict[str, str]) -> bool:
         return False
     hidden = attrs.get("hidden")
     if hidden is not None and hidden.lower() != "until-found":
-        return True
+        # React's streamed HTML: <div hidden id="S:3"> holds a part of the page that a
+        # script moves into place as soon as it arrives
+        return not (tag == "div" and attrs.get("id", "").startswith("S:"))
     style = attrs.get("style")
     return bool(style and _HIDDEN_STYLE.search(style))
 
@@ -152,9 +154,11 @@ def _visible_text(el: etree._Element) -> str:
 class _Segmenter:
     """One pass over the tree, flushing a block whenever a block boundary is crossed."""
 
-    def __init__(self, skip: frozenset[str] = SKIP_TAGS) -> None:
+    def __init__(self, skip: frozenset[str] = SKIP_TAGS, show_hidden: bool = False) -> None:
         self.skip = skip
+        self.show_hidden = show_hidden
         self.noscripts: list[etree._Element] = []  # skipped <noscript>s, for segment()
+        self.hidden: list[etree._Element] = []  # skipped hidden elements, for segment()
         self.blocks: list[Block] = []
         self.parts: list[str] = []
         self.link_chars = 0
@@ -209,11 +213,14 @@ class _Segmenter:
             own = _tokens(items[0][1])
         else:
             attrs = dict(items)
-        if tag in self.skip or (attrs and attrs is not _CLASS_ONLY and _hidden(tag, attrs)) or (
+        hidden = attrs and attrs is not _CLASS_ONLY and _hidden(tag, attrs)
+        if tag in self.skip or (hidden and not self.show_hidden) or (
             ":" in tag and _skipped(tag)
         ):
             if tag == "noscript":
                 self.noscripts.append(el)
+            elif hidden:
+                self.hidden.append(el)
             if el.tail:
                 self.add(el.tail)
             return
@@ -330,11 +337,35 @@ def segment(root: etree._Element | None) -> list[Block]:
         # the page a reader without JavaScript gets is in <noscript>: forum software
         # (Discourse) serves whole threads there and the scripted view is empty
         seg = _walk(start, SKIP_TAGS - {"noscript"})
+    elif seg.hidden and max(map(_shown_size, seg.hidden)) > HIDDEN_RATIO * _size(seg.blocks):
+        # the page is served hidden and revealed by a script (the "defer" wrapper of a
+        # shop's product page): when one hidden element holds several times the visible
+        # text, what a reader sees is that part. Many hidden forms or menus that only
+        # add up to more do not count.
+        seg = _walk(start, SKIP_TAGS, show_hidden=True)
     return seg.blocks
 
 
-def _walk(start: etree._Element, skip: frozenset[str]) -> _Segmenter:
-    seg = _Segmenter(skip)
+HIDDEN_RATIO = 3  # hidden text this many times the visible text: the page is the hidden part
+
+
+def _size(blocks: list[Block]) -> int:
+    return sum(len(b.text) for b in blocks)
+
+
+def _shown_size(el: etree._Element) -> int:
+    """Characters of non-space text under an element, scripts and styles aside."""
+    size = 0
+    for node in el.iter():
+        if isinstance(node.tag, str) and node.tag not in ("script", "style"):
+            size += len("".join((node.text or "").split()))
+        if node is not el:
+            size += len("".join((node.tail or "").split()))
+    return size
+
+
+def _walk(start: etree._Element, skip: frozenset[str], show_hidden: bool = False) -> _Segmenter:
+    seg = _Segmenter(skip, show_hidden)
     ctx = _Ctx("html", "/html", 0, (), (), frozenset(), frozenset(), None)
     tag = start.tag if isinstance(start.tag, str) else "html"
     seg.walk(start, tag, ctx, "/html/body" if tag == "body" else "/html")

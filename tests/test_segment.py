@@ -72,6 +72,40 @@ def test_noscript_stays_dropped_when_the_page_has_more_text_outside():
     assert texts_of("<p>Short story.</p>" + bare) == ["Short story."]
 
 
+def test_a_page_served_hidden_is_read_from_its_hidden_part():
+    """A shop page whose product section is display:none until a script reveals it:
+    the visible part is a header and menu, the product is what a reader sees."""
+    product = "".join(f"<p>Crisp almond thins, baked in small batches, part {i}.</p>"
+                      for i in range(8))  # fmt: skip
+    body = ("<header><a href='/'>Shop</a> <a href='/cart'>Cart</a></header>"
+            f"<div class='defer' style='display: none'>{product}</div>")  # fmt: skip
+    texts = texts_of(body)
+    assert "Crisp almond thins, baked in small batches, part 7." in texts
+    # the same product section beside a visible story of similar size stays hidden
+    story = "".join(f"<p>The council met on Monday to discuss the budget, item {i}.</p>"
+                    for i in range(8))  # fmt: skip
+    assert not any("almond" in t for t in texts_of(story + body))
+
+
+def test_many_hidden_forms_do_not_make_a_page_hidden():
+    """Only one hidden element holding several times the visible text counts: twenty
+    hidden sign-up forms add up to more text than the story but are not the page."""
+    story = "".join(f"<p>The council met on Monday to discuss the budget, item {i}.</p>"
+                    for i in range(8))  # fmt: skip
+    form = ("<div style='display:none'><label>Email address, first name, last name and "
+            "your postcode please</label></div>")  # fmt: skip
+    texts = texts_of(story + form * 20)
+    assert not any("postcode" in t for t in texts)
+
+
+def test_react_streamed_parts_are_shown():
+    """React streams late parts of a page as <div hidden id="S:n">, moved into place by a
+    script; other hidden elements stay hidden."""
+    body = ("<main><p>Loading</p></main><div hidden id='S:0'><p>The streamed article "
+            "paragraph.</p></div><div hidden id='menu'><p>A hidden menu</p></div>")  # fmt: skip
+    assert texts_of(body) == ["Loading", "The streamed article paragraph."]
+
+
 def test_ruby_readings_are_not_part_of_the_text():
     body = (
         "<p><ruby>最近<rp>(</rp><rt>さいきん</rt><rp>)</rp></ruby>、"
