@@ -337,7 +337,7 @@ def segment(root: etree._Element | None) -> list[Block]:
         # the page a reader without JavaScript gets is in <noscript>: forum software
         # (Discourse) serves whole threads there and the scripted view is empty
         seg = _walk(start, SKIP_TAGS - {"noscript"})
-    elif seg.hidden and max(map(_shown_size, seg.hidden)) > HIDDEN_RATIO * _size(seg.blocks):
+    elif seg.hidden and _any_larger(seg.hidden, HIDDEN_RATIO * _size(seg.blocks)):
         # the page is served hidden and revealed by a script (the "defer" wrapper of a
         # shop's product page): when one hidden element holds several times the visible
         # text, what a reader sees is that part. Many hidden forms or menus that only
@@ -351,6 +351,12 @@ HIDDEN_RATIO = 3  # hidden text this many times the visible text: the page is th
 
 def _size(blocks: list[Block]) -> int:
     return sum(len(b.text) for b in blocks)
+
+
+def _any_larger(elements: list[etree._Element], limit: int) -> bool:
+    """Whether one of these elements holds more than `limit` characters of text; stops at
+    the first that does (pages with hidden menus ask this on every clean)."""
+    return any(_shown_size(el) > limit for el in elements)
 
 
 def _shown_size(el: etree._Element) -> int:
