@@ -419,14 +419,25 @@ def train(
         Path | None,
         typer.Option(help="Keep the block table here and reuse it while nothing changed."),
     ] = None,
+    content_c: Annotated[
+        float, typer.Option(help="Inverse regularisation of the content model: lower "
+                            "trusts site-specific tokens less.")
+    ] = 1.0,
+    min_sites: Annotated[
+        int, typer.Option(help="The content model only learns class tokens, words and "
+                          "heading words seen on at least this many sites (1: all).")
+    ] = 1,
 ) -> None:
     """Train a model from training_data/ (+ corpora), report held-out-site metrics, save it."""
     from . import train as train_mod
 
     evaluator = train_mod.evaluate_held_out if page_metrics else None
     output = output or train_mod.REPO / "models" / "default.joblib"
+    if content_c <= 0 or min_sites < 1:
+        raise typer.BadParameter("--content-c must be > 0 and --min-sites >= 1")
     train_mod.train(corpus or None, labels or None, output, seed=seed, n_jobs=jobs,
-                    evaluate_pages=evaluator, cache_dir=cache)  # fmt: skip
+                    evaluate_pages=evaluator, cache_dir=cache, content_c=content_c,
+                    min_sites=min_sites)  # fmt: skip
 
 
 @app.command("import-labels")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 
@@ -26,8 +27,12 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, C: float = 1.0, kind_C: float = 1.0, max_iter: int = 300,
-                 random_state: int = 0, balance: float = 0.5) -> None:  # fmt: skip
+                 random_state: int = 0, balance: float = 0.5,
+                 content_features: Any = None) -> None:  # fmt: skip
         self.balance = balance  # weight a kind by (rarity ** balance): 0 none, 1 full
+        # columns the content model may use (bool mask; None: all): the others get a
+        # zero weight there, while the kind model still sees them
+        self.content_features = content_features
         self.C = C
         self.kind_C = kind_C
         self.max_iter = max_iter
@@ -47,9 +52,13 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
         present = set(y)
         self.classes_ = np.array([lab for lab in LABELS if lab in present] or ["content"])
         is_content = y == "content"
+        Xc = X
+        if self.content_features is not None:
+            # a zeroed column gets exactly zero weight under the L2 penalty
+            Xc = X @ sp.diags(np.asarray(self.content_features, dtype=np.float64))
         self.main_ = LogisticRegression(
             C=self.C, max_iter=self.max_iter, random_state=self.random_state
-        ).fit(X, is_content.astype(int), sample_weight=sample_weight)
+        ).fit(Xc, is_content.astype(int), sample_weight=sample_weight)
         kw = np.ones(len(y)) if kind_weight is None else np.asarray(kind_weight, dtype=float)
         other = kw > 0
         kinds = np.unique(y[other])

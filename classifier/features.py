@@ -42,7 +42,10 @@ _CUE_PARTS = {
         r"become a (member|supporter|subscriber)|membership|subscri\w+|newsletter|"
         r"sign up|buy me a coffee|contribut\w+|spende\w*|spenden|unterstütz\w+|abonn\w+|"
         r"soutenez|soutenir|faire un don|suscri\w+|don(a|e)r|hazte socio|"
-        r"already a (subscriber|member)|log ?in to continue|unlock)\b"
+        r"already a (subscriber|member)|log ?in to continue|unlock|sponsor\w*|inbox|"
+        r"postfach|e-?mail list|mailing list|boletín|stay (informed|up to date)|"
+        r"colabora\w*|aportación|apóya\w*|apoya\w*|mitglied\w*|adhére[rz]|sostieni\w*|"
+        r"abbona\w*|doneer\w*|steun ons|word lid|apoie|assine)\b"
     ),
     "related": re.compile(
         r"\b(related|read (more|also|next)|see also|you (may|might) (also )?like|"
@@ -63,9 +66,13 @@ _DONATE_WORDS = frozenset({
     "patreon", "patron", "paypal", "ko", "support", "your", "readers", "reader", "join",
     "help", "chip", "become", "membership", "newsletter", "sign", "buy", "spenden",
     "soutenez", "soutenir", "faire", "donar", "doner", "hazte", "already", "log", "login",
-    "unlock",
+    "unlock", "inbox", "postfach", "email", "e", "mailing", "boletín", "stay", "aportación",
+    "adhérer", "adhérez", "steun", "word", "apoie", "assine",
 })  # fmt: skip
-_DONATE_STEMS = re.compile(r"donat|subscri|contribut|spende|unterstütz|abonn|suscri")
+_DONATE_STEMS = re.compile(
+    r"donat|subscri|contribut|spende|unterstütz|abonn|suscri|sponsor|colabora|apóya|apoya|"
+    r"mitglied|sostieni|abbona|doneer"
+)
 # every counter cue holds one of these
 _COUNTER_STEMS = re.compile(
     r"view|visit|read|hit|share|like|comment|review|aufrufe|gelesen|vues|lecturas|"

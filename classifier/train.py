@@ -49,6 +49,7 @@ SHARED_CORPORA = REPO.parent / "shared" / "corpora"
 DEFAULT_CORPORA = ("web2026-dev", "trafilatura-dev", "dragnet", "googlenews", "cleaneval",
                    "cleanportaleval", "readability-tests")  # fmt: skip
 MIN_DF = 3  # a feature seen on fewer blocks than this is noise, not signal
+MIN_SITES = 1  # see site_wide(); 1 keeps every feature
 ALIGNED_KIND_WEIGHT = 0.005  # see kind_weights()
 TRUSTED_WEIGHT = 10.0  # see sample_weights()
 CONTENT_KIND_WEIGHT = 0.02  # aligned content rows in the kind model (see kind_weights)
@@ -252,14 +253,45 @@ def prune(X: sp.csr_matrix, names: list[str], min_df: int) -> tuple[sp.csr_matri
     return X[:, keep].tocsr(), [names[j] for j in keep]
 
 
+def site_support(X: sp.csr_matrix, groups: np.ndarray) -> np.ndarray:
+    """On how many distinct sites each feature occurs (rows of X are blocks)."""
+    gid = np.unique(groups, return_inverse=True)[1]
+    B = X.copy()
+    B.data[:] = 1.0
+    G = sp.csr_matrix((np.ones(len(gid)), (gid, np.arange(len(gid)))),
+                      shape=(int(gid.max()) + 1 if len(gid) else 0, X.shape[0]))  # fmt: skip
+    return np.diff((G @ B).tocsc().indptr)
+
+
+def site_wide(
+    names: list[str], X: sp.csr_matrix, groups: np.ndarray, min_sites: int = MIN_SITES
+) -> np.ndarray:
+    """The features the content model learns from: every numeric one, and the named
+    (token, word, heading) ones seen on at least `min_sites` sites.
+
+    A class token or heading word of one site is a template's quirk: it fits that
+    site's pages (where it reached the largest weights of the model) and says nothing
+    about the next site. The kind model keeps them: a site's appeal box is labelled on
+    a few of its pages, and its class tokens are what recognises it on the others.
+    """
+    named = np.array(["=" in n for n in names], dtype=bool)
+    return ~named | (site_support(X, groups) >= min_sites)
+
+
+
 def make_pipeline(
-    names: list[str], seed: int, C: float = CONTENT_C, kind_C: float = KIND_C
+    names: list[str],
+    seed: int,
+    C: float = CONTENT_C,
+    kind_C: float = KIND_C,
+    content_features: np.ndarray | None = None,
 ) -> Pipeline:
     """The estimator: a fixed-vocabulary DictVectorizer, scaling, logistic regression."""
     vec = DictVectorizer(dtype=np.float64)
     vec.feature_names_ = list(names)
     vec.vocabulary_ = {n: j for j, n in enumerate(names)}
-    clf = BlockClassifier(C=C, kind_C=kind_C, max_iter=500, random_state=seed)
+    clf = BlockClassifier(C=C, kind_C=kind_C, max_iter=500, random_state=seed,
+                          content_features=content_features)  # fmt: skip
     return Pipeline([("vec", vec), ("scale", MaxAbsScaler()), ("clf", clf)])
 
 
@@ -365,18 +397,28 @@ def fit_model(
     rows: np.ndarray,
     seed: int,
     log: Callable[[str], None],
+    min_sites: int = 1,
+    content_c: float = CONTENT_C,
 ) -> Model:
     """First pass on the labelled rows among `rows`, then the context reviser.
 
     The reviser must learn from first-pass verdicts on pages that pass never saw
     (as at run time), so those come from two site-disjoint halves, each predicted
-    by a model fitted on the other.
+    by a model fitted on the other. The content model learns only from features seen
+    on `min_sites` of the fitting rows' sites (see site_wide).
     """
     y = meta["label"].to_numpy()
     kw = kind_weights(meta)
     sw = sample_weights(meta)
+    groups = meta["group"].to_numpy()
     lab = rows & meta["label"].notna().to_numpy()
-    pipe = fit_pipeline(make_pipeline(names, seed), X[lab], y[lab], kw[lab], sw[lab])
+
+    def pipeline(fit: np.ndarray) -> Pipeline:
+        mask = site_wide(names, X[fit], groups[fit], min_sites) if min_sites > 1 else None
+        pipe = make_pipeline(names, seed, C=content_c, content_features=mask)
+        return fit_pipeline(pipe, X[fit], y[fit], kw[fit], sw[fit])
+
+    pipe = pipeline(lab)
     half = np.array([is_test_site(g, seed, folds=2, salt="oof") for g in meta["group"]])
     clf = pipe.named_steps["clf"]
     kinds = [str(k) for k in clf.kind_.classes_] if clf.kind_ is not None else []
@@ -387,8 +429,7 @@ def fit_model(
         fit_rows = lab & ~part
         # both halves need rows: tiny data (two pages) can put every site in one half
         if fit_rows.any() and (rows & part).any() and len(set(y[fit_rows])) > 1:
-            other = fit_pipeline(make_pipeline(names, seed), X[fit_rows], y[fit_rows],
-                                 kw[fit_rows], sw[fit_rows])  # fmt: skip
+            other = pipeline(fit_rows)
             sel = rows & part
             p_oof[sel], s_oof[sel], k_oof[sel] = _first_pass(other, X[sel], kinds)
     log("fitted first pass and its out-of-fold predictions")
@@ -484,10 +525,13 @@ def train(
     evaluate_pages: Callable[[Model, list[PageSpec]], dict] | None = None,
     cache_dir: Path | None = None,
     pages_dir: Path | None = None,
+    content_c: float = CONTENT_C,
+    min_sites: int = MIN_SITES,
 ) -> Model:
     """Build the block table, evaluate on held-out sites, fit on everything, save.
 
-    `pages_dir` holds the authored pages (default training_data/pages).
+    `pages_dir` holds the authored pages (default training_data/pages); `content_c` and
+    `min_sites` set the content model's regularisation and feature filter (site_wide).
     """
     start = time.perf_counter()
     if corpora is None:
@@ -515,6 +559,7 @@ def train(
     X, names, meta = cached_table(specs, stored, n_jobs, progress, cache_dir, log)
     min_df = MIN_DF if len(specs) > 50 else 1  # a handful of pages: keep every feature
     X, names = prune(X, names, min_df)
+    min_sites = min_sites if len(specs) > 50 else 1  # a handful of pages: every feature
     y = meta["label"].to_numpy()
     labelled = meta["label"].notna().to_numpy()
     log(f"blocks: {X.shape[0]:,} ({labelled.sum():,} labelled), {X.shape[1]:,} features; "
@@ -523,7 +568,7 @@ def train(
     test = np.array([is_test_site(g, seed) for g in meta["group"]])
     metrics: dict = {}
     if (test & labelled).any() and len(set(y[~test & labelled])) > 1:
-        held_model = fit_model(names, X, meta, ~test, seed, log)
+        held_model = fit_model(names, X, meta, ~test, seed, log, min_sites, content_c)
         rows = test & labelled
         pred = predict_rows(held_model, X, meta, test)[rows[test]]
         metrics["blocks_site_disjoint_test"] = block_report(y[rows], pred)
@@ -544,7 +589,8 @@ def train(
     else:
         log("too little data for a site-disjoint test split; reporting no test metrics")
 
-    final = fit_model(names, X, meta, np.ones(len(meta), dtype=bool), seed, log)
+    final = fit_model(names, X, meta, np.ones(len(meta), dtype=bool), seed, log, min_sites,
+                      content_c)  # fmt: skip
     meta = meta[labelled]
     sources = meta.groupby(["corpus", "source", "label"]).size()
     card = {
@@ -559,6 +605,7 @@ def train(
             "families": "own text stats, words of short blocks, tag, class/id tokens "
             "(own/parent/ancestors/inline), neighbours, nearest heading, main-container",
             "min_df": min_df,
+            "min_sites": min_sites,
         },
         "training_data": {
             "pages": used,
@@ -570,7 +617,7 @@ def train(
             "aligned_content_kind_weight": CONTENT_KIND_WEIGHT,
             "stored_label_files": [str(Path(p)) for p in label_paths],
         },
-        "regularisation_C": {"content": CONTENT_C, "kind": KIND_C, "reviser": 1.0,
+        "regularisation_C": {"content": content_c, "kind": KIND_C, "reviser": 1.0,
                              "kind_reviser": 1.0},
         "kind_reviser_aligned_weight": KIND_REVISER_ALIGNED,
         "split": f"site-disjoint: sha1(seed:site) % {TEST_FOLDS} == 0 held out",

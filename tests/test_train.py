@@ -231,3 +231,31 @@ def test_a_model_from_a_newer_version_is_refused_clearly(tmp_path):
     joblib.dump({"format": 99, "packed": b"", "card": {}}, path)
     with pytest.raises(ModelError, match="newer boilerplate-classifier"):
         Model.load(path)
+
+
+def test_tokens_of_fewer_than_min_sites_sites_stay_out_of_the_content_model():
+    """A class token of one site is a template quirk: site_wide keeps numeric features
+    and tokens seen on enough sites; the content model gives the rest exactly zero
+    weight, while the kind model may still use them."""
+    import scipy.sparse as sp
+
+    from classifier.estimator import BlockClassifier
+    from classifier.train import site_wide
+
+    names = ["len", "anc=quirk", "anc=common"]
+    groups = np.array(["a", "a", "b", "b", "c", "c"] * 10)
+    quirk = np.array([1, 0, 0, 0, 0, 0] * 10)  # on site a only
+    common = np.array([1, 0, 1, 0, 1, 0] * 10)
+    length = np.linspace(0.1, 1.0, len(groups))
+    X = sp.csr_matrix(np.column_stack([length, quirk, common]).astype(float))
+    keep = site_wide(names, X, groups, min_sites=3)
+    assert keep.tolist() == [True, False, True]
+    assert site_wide(names, X, groups, min_sites=1).all()
+
+    y = np.where(common == 1, "content", "boilerplate").astype(object)
+    y[(quirk == 0) & (common == 0) & (np.arange(len(y)) % 4 == 1)] = "related_links"
+    y[quirk == 1] = "donation_appeal"
+    clf = BlockClassifier(content_features=keep).fit(X, y)
+    assert clf.main_.coef_[0][1] == 0.0
+    assert clf.main_.coef_[0][2] != 0.0
+    assert np.abs(clf.kind_.coef_[:, 1]).max() > 0.1
