@@ -278,7 +278,6 @@ def site_wide(
     return ~named | (site_support(X, groups) >= min_sites)
 
 
-
 def make_pipeline(
     names: list[str],
     seed: int,
