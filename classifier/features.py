@@ -239,7 +239,9 @@ def _best_container(blocks: Sequence[Block], parents: Sequence[str]) -> str:
     """The xpath of the element whose paragraphs hold the most running text.
 
     Like readability: credit each prose-like block's text to its parent and (half) to
-    its grandparent, then take the best-scored element.
+    its grandparent, then take the best-scored element; and a quarter to its
+    great-grandparent, for templates that wrap every paragraph in a section of its own
+    (section > div > p), where no parent or grandparent holds more than one paragraph.
     """
     scores: dict[str, float] = {}
     for b, parent in zip(blocks, parents, strict=True):
@@ -247,9 +249,11 @@ def _best_container(blocks: Sequence[Block], parents: Sequence[str]) -> str:
         if n < 60 or b.link_density > 0.3:
             continue
         grand = parent.rpartition("/")[0]
+        great = grand.rpartition("/")[0]
         credit = min(n, 1200) * (1.0 + b.text.count(",") * 0.1)
         scores[parent] = scores.get(parent, 0.0) + credit
         scores[grand] = scores.get(grand, 0.0) + credit / 2
+        scores[great] = scores.get(great, 0.0) + credit / 4
     if not scores:
         return ""
     return max(scores.items(), key=lambda kv: kv[1])[0]

@@ -222,3 +222,21 @@ def test_group_stats_tell_a_headline_list_from_a_menu():
     assert col["grp_link"][at["story"]] == 0.0
     assert col["grp_words"][at["menu"]] < col["grp_words"][at["teaser"]]
     assert col["grp_end"][at["story"]] == 1.0
+
+
+def test_main_container_of_a_page_that_wraps_every_paragraph_in_its_own_section():
+    """A template that puts each paragraph in section > div > p leaves no parent or
+    grandparent with more than one paragraph; the container holding them all must
+    still win over a sidebar whose two paragraphs share a div."""
+    prose = ("Laptops draw far less power than desktops, and the gap grows under load, "
+             "when a gaming card alone can pull more than a whole laptop. ")  # fmt: skip
+    sections = "".join(f"<section><div><p>{i} {prose}{prose}</p></div></section>"
+                       for i in range(12))  # fmt: skip
+    html = (f"<html><body><div id='story'>{sections}</div>"
+            f"<aside><div><p>{prose}</p><p>{prose}</p></div></aside></body></html>")
+    blocks = segment(parse(html))
+    parents = [b.xpath.rpartition("/")[0] for b in blocks]
+    best = F._best_container(blocks, parents)
+    assert best == "/html/body/div[1]"
+    in_best = F.extract(blocks).dense[:, F.DENSE.index("in_best")]
+    assert in_best[:12].all() and not in_best[12:].any()
