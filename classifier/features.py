@@ -66,8 +66,8 @@ _DONATE_WORDS = frozenset({
     "patreon", "patron", "paypal", "ko", "support", "your", "readers", "reader", "join",
     "help", "chip", "become", "membership", "newsletter", "sign", "buy", "spenden",
     "soutenez", "soutenir", "faire", "donar", "doner", "hazte", "already", "log", "login",
-    "unlock", "inbox", "postfach", "email", "e", "mailing", "boletín", "stay", "aportación",
-    "adhérer", "adhérez", "steun", "word", "apoie", "assine",
+    "unlock", "inbox", "postfach", "email", "mail", "mailing", "boletín", "stay",
+    "aportación", "adhérer", "adhérez", "steun", "lid", "apoie", "assine",
 })  # fmt: skip
 _DONATE_STEMS = re.compile(
     r"donat|subscri|contribut|spende|unterstütz|abonn|suscri|sponsor|colabora|apóya|apoya|"
