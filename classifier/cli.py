@@ -427,17 +427,23 @@ def train(
         int, typer.Option(help="The content model only learns class tokens, words and "
                           "heading words seen on at least this many sites (1: all).")
     ] = 1,
+    memory_c: Annotated[
+        float, typer.Option(help="With --min-sites > 1: fit the features left out of the "
+                            "content model on what it gets wrong, at this inverse "
+                            "regularisation, so training sites keep their own quirks "
+                            "while new sites are scored by site-wide features (0: off).")
+    ] = 0.0,
 ) -> None:
     """Train a model from training_data/ (+ corpora), report held-out-site metrics, save it."""
     from . import train as train_mod
 
     evaluator = train_mod.evaluate_held_out if page_metrics else None
     output = output or train_mod.REPO / "models" / "default.joblib"
-    if content_c <= 0 or min_sites < 1:
-        raise typer.BadParameter("--content-c must be > 0 and --min-sites >= 1")
+    if content_c <= 0 or min_sites < 1 or memory_c < 0:
+        raise typer.BadParameter("--content-c must be > 0, --min-sites >= 1, --memory-c >= 0")
     train_mod.train(corpus or None, labels or None, output, seed=seed, n_jobs=jobs,
                     evaluate_pages=evaluator, cache_dir=cache, content_c=content_c,
-                    min_sites=min_sites)  # fmt: skip
+                    min_sites=min_sites, memory_c=memory_c or None)  # fmt: skip
 
 
 @app.command("import-labels")

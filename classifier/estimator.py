@@ -28,11 +28,14 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, C: float = 1.0, kind_C: float = 1.0, max_iter: int = 300,
                  random_state: int = 0, balance: float = 0.5,
-                 content_features: Any = None) -> None:  # fmt: skip
+                 content_features: Any = None, memory_C: float | None = None) -> None:  # fmt: skip
         self.balance = balance  # weight a kind by (rarity ** balance): 0 none, 1 full
         # columns the content model may use (bool mask; None: all): the others get a
         # zero weight there, while the kind model still sees them
         self.content_features = content_features
+        # with a mask: the masked-out columns are then fitted on what the site-wide
+        # model leaves unexplained, at this C (None: they stay at zero)
+        self.memory_C = memory_C
         self.C = C
         self.kind_C = kind_C
         self.max_iter = max_iter
@@ -59,6 +62,8 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
         self.main_ = LogisticRegression(
             C=self.C, max_iter=self.max_iter, random_state=self.random_state
         ).fit(Xc, is_content.astype(int), sample_weight=sample_weight)
+        if self.content_features is not None and self.memory_C is not None:
+            self._fit_memory(X, is_content, sample_weight)
         kw = np.ones(len(y)) if kind_weight is None else np.asarray(kind_weight, dtype=float)
         other = kw > 0
         kinds = np.unique(y[other])
@@ -75,6 +80,29 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
             rest = [k for k in kinds if k != "content"]
             self.only_kind_ = str(rest[0]) if rest else "boilerplate"
         return self
+
+    def _fit_memory(self, X: Any, is_content: np.ndarray, sample_weight: Any) -> None:
+        """Fit the masked-out (site-specific) columns on top of the site-wide model.
+
+        The site-wide model's logit enters as one column, scaled up so its weight is
+        all but unpenalised; the rest is one linear model again, folded into `main_`.
+        A new site rarely carries another site's tokens, so it is scored by the
+        site-wide weights, while the training sites' own pages keep their memory.
+        """
+        mask = np.asarray(self.content_features, dtype=bool)
+        if mask.all():
+            return
+        scale = 10.0
+        logit = self.main_.decision_function(X @ sp.diags(mask.astype(np.float64)))
+        own = X @ sp.diags((~mask).astype(np.float64))
+        Xm = sp.hstack([own, sp.csr_matrix(logit[:, None] / scale)]).tocsr()
+        memory = LogisticRegression(
+            C=self.memory_C, max_iter=self.max_iter, random_state=self.random_state
+        ).fit(Xm, is_content.astype(int), sample_weight=sample_weight)
+        a = memory.coef_[0, -1] / scale
+        coef = np.where(mask, a * self.main_.coef_[0], memory.coef_[0, :-1])
+        self.main_.coef_ = coef[None, :]
+        self.main_.intercept_ = a * self.main_.intercept_ + memory.intercept_
 
     def predict_proba(self, X: Any) -> np.ndarray:
         if len(self.main_.classes_) == 2:
