@@ -103,12 +103,13 @@ def _ours(model: Model, raw: bytes, clock: Callable[[], float]) -> dict[str, flo
     t.append(clock())
     blocks = segment(root)
     t.append(clock())
-    feats = extract(blocks)
+    doc_title = page_title(root, headline=False)
+    feats = extract(blocks, doc_title)
     t.append(clock())
     if blocks:
         model.label_features(blocks, feats)
     t.append(clock())
-    page = Page(title=page_title(root) if root is not None else "", blocks=blocks)
+    page = Page(title=doc_title or page_title(root), blocks=blocks)
     _ = page.text
     t.append(clock())
     return {s: (t[i + 1] - t[i]) * 1000 for i, s in enumerate(STAGES)}

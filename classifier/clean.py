@@ -195,10 +195,11 @@ class Cleaner:
         if root is None:
             return Page(title="", blocks=[], url=url, keep=self.keep, empty_reason="empty input")
         blocks = segment(root)
-        title = page_title(root)
+        doc_title = page_title(root, headline=False)  # what the headline feature matches
+        title = doc_title or page_title(root)
         del root  # the tree is the largest object of a big page: free it before features
         if blocks:
-            self.model.label_blocks(blocks, explain=self.explain)
+            self.model.label_blocks(blocks, explain=self.explain, title=doc_title)
         page = Page(title=title, blocks=blocks, url=url, keep=self.keep)
         if not blocks:
             page.empty_reason = "no visible text"

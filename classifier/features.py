@@ -96,7 +96,7 @@ _NEIGHBOURS = (-2, -1, 1, 2)
 DENSE = OWN + (
     "pos", "rel_len", "share", "long", "in_best", "best_dist", "before_best", "after_best",
     "best_common", "win_len", "win_link", "grp_n", "grp_words", "grp_link", "grp_end",
-    "link_x_words",
+    "link_x_words", "title_share", "title_cover",
 ) + tuple(
     f"n{off:+d}_{k}" for off in _NEIGHBOURS
     for k in (("len", "link", "end", "none") + (("best",) if abs(off) == 1 else ()))
@@ -269,8 +269,12 @@ def _shift(a: np.ndarray, off: int) -> np.ndarray:
     return out
 
 
-def extract(blocks: Sequence[Block]) -> PageFeatures:
-    """Features for every block of one page, own plus context."""
+def extract(blocks: Sequence[Block], title: str = "") -> PageFeatures:
+    """Features for every block of one page, own plus context.
+
+    `title` is the page's own title (og:title or <title>, see segment.page_title): the
+    block that repeats it is the headline, which a related-stories heading resembles.
+    """
     n = len(blocks)
     dense = np.zeros((n, len(DENSE)))
     if n == 0:
@@ -285,6 +289,8 @@ def extract(blocks: Sequence[Block]) -> PageFeatures:
     heading_names: tuple[str, ...] = ()
     heading_at = -100
     chunk_words: list[list[str]] = []
+    title_words = frozenset(_WORD.findall(title.lower()))
+    titled: list[tuple[int, float, float]] = []
     for i, b in enumerate(blocks):
         if i % _CHUNK == 0:
             texts = [x.text for x in blocks[i : i + _CHUNK]]
@@ -310,6 +316,11 @@ def extract(blocks: Sequence[Block]) -> PageFeatures:
         if i + 1 < n:
             own.append(_tag_feature("n+1_tag=", blocks[i + 1].tag))
         names.append(own)
+        if title_words and 0 < len(words) <= SHORT_WORDS:
+            mine = set(words)
+            shared = len(mine & title_words)
+            if shared:
+                titled.append((i, shared / len(mine), shared / len(title_words)))
         if b.tag in HEADINGS or (len(words) <= 6 and b.text.rstrip().endswith(":")):
             heading_names = prefixed("sect=", tuple(dict.fromkeys(words[:6])))
             heading_at = i
@@ -363,6 +374,9 @@ def extract(blocks: Sequence[Block]) -> PageFeatures:
     dense[:, col["win_link"]] = (ck[hi] - ck[lo]) / (hi - lo)
 
     _group_stats(blocks, dense)
+    for i, share, cover in titled:
+        dense[i, col["title_share"]] = share
+        dense[i, col["title_cover"]] = cover
 
     bags = [(b.ancestor_tags, b.own_tokens, b.parent_tokens, b.ancestor_tokens) for b in blocks]
     dense[long_rows, col["long"]] = 1.0
@@ -400,9 +414,9 @@ def _group_stats(blocks: Sequence[Block], dense: np.ndarray) -> None:
     dense[:, col["link_x_words"]] = dense[:, col["link_density"]] * dense[:, col["words"]]
 
 
-def page_features(blocks: Sequence[Block]) -> list[dict[str, float]]:
+def page_features(blocks: Sequence[Block], title: str = "") -> list[dict[str, float]]:
     """Features for every block of one page as {name: value} dicts (training, explain)."""
-    return extract(blocks).to_dicts()
+    return extract(blocks, title).to_dicts()
 
 
 @functools.lru_cache(maxsize=65536)

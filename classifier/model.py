@@ -547,11 +547,14 @@ class Model:
                                  feats.chars, feats.link, feats.parent)  # fmt: skip
         return proba, evidence
 
-    def label_blocks(self, blocks: list[Block], explain: bool = False) -> list[Block]:
-        """Set `label` and `confidence` on every block of one page (in place)."""
+    def label_blocks(
+        self, blocks: list[Block], explain: bool = False, title: str = ""
+    ) -> list[Block]:
+        """Set `label` and `confidence` on every block of one page (in place); `title`
+        is the page's <title> (segment.page_title(root, headline=False))."""
         if not blocks:
             return blocks
-        return self.label_features(blocks, extract(blocks), explain)
+        return self.label_features(blocks, extract(blocks, title), explain)
 
     def label_features(
         self, blocks: list[Block], feats: PageFeatures, explain: bool = False

@@ -298,12 +298,15 @@ def _with_tag(tags: frozenset[str], tag: str) -> frozenset[str]:
     return tags | {tag}
 
 
-def page_title(root: etree._Element) -> str:
-    """The page's title: og:title, else the document <title>, else the first <h1>.
+def page_title(root: etree._Element | None, headline: bool = True) -> str:
+    """The page's title: og:title, else the document <title>, else (with `headline`)
+    the first <h1>.
 
     Only the first match counts: an inline SVG carries <title> elements of its own.
     The <head> is searched first and alone, as whole-tree XPath costs ~0.1 ms a query.
     """
+    if root is None:
+        return ""
     head = root.find("head")
     if head is not None:
         for meta in head.iter("meta"):
@@ -318,7 +321,7 @@ def page_title(root: etree._Element) -> str:
         '(//meta[@property="og:title"])[1]/@content',
         "(//title[not(ancestor::svg)])[1]//text()",
         "(//h1)[1]//text()",
-    ):
+    )[: 3 if headline else 2]:
         found = root.xpath(xp)
         text = " ".join(" ".join(str(t) for t in found[:20]).split()) if found else ""
         if text:

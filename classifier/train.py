@@ -41,7 +41,7 @@ from .labels import (
     project_root,
 )
 from .model import LABELS, Model
-from .segment import segment
+from .segment import page_title, segment
 
 REPO = project_root()
 TRAINING_DATA = REPO / "training_data"
@@ -62,6 +62,7 @@ TEST_FOLDS = 5  # 1 in 5 sites is held out
 # the seed pages. Both stay at 1.0 until those trade-offs are settled.
 CONTENT_C = 1.0
 KIND_C = 1.0
+MEMORY_C: float | None = None
 META_COLUMNS = ["corpus", "page", "group", "block", "label", "source", "chars", "link", "parent"]
 
 
@@ -140,14 +141,17 @@ def _vectorise_chunk(
     indptr = [0]
     rows: list[tuple] = []
     for spec in specs:
-        blocks = segment(parse(_read(spec.path)))
+        root = parse(_read(spec.path))
+        blocks = segment(root)
+        title = page_title(root, headline=False)
+        del root
         if spec.corpus == "authored":
             labels: list[str | None] = [b.gold or "boilerplate" for b in blocks]
             sources = ["authored"] * len(blocks)
             apply_stored("authored", spec.page_id, blocks, labels, sources, stored)
         else:
             labels, sources = page_labels(spec.corpus, spec.gold, blocks, stored)
-        page = extract(blocks)
+        page = extract(blocks, title)
         chars, link, parent = page.chars, page.link, page.parent
         for i, feats in enumerate(page.to_dicts()):
             for name, value in feats.items():
@@ -284,13 +288,14 @@ def make_pipeline(
     C: float = CONTENT_C,
     kind_C: float = KIND_C,
     content_features: np.ndarray | None = None,
+    memory_c: float | None = None,
 ) -> Pipeline:
     """The estimator: a fixed-vocabulary DictVectorizer, scaling, logistic regression."""
     vec = DictVectorizer(dtype=np.float64)
     vec.feature_names_ = list(names)
     vec.vocabulary_ = {n: j for j, n in enumerate(names)}
     clf = BlockClassifier(C=C, kind_C=kind_C, max_iter=500, random_state=seed,
-                          content_features=content_features)  # fmt: skip
+                          content_features=content_features, memory_C=memory_c)  # fmt: skip
     return Pipeline([("vec", vec), ("scale", MaxAbsScaler()), ("clf", clf)])
 
 
@@ -396,8 +401,9 @@ def fit_model(
     rows: np.ndarray,
     seed: int,
     log: Callable[[str], None],
-    min_sites: int = 1,
+    min_sites: int = MIN_SITES,
     content_c: float = CONTENT_C,
+    memory_c: float | None = MEMORY_C,
 ) -> Model:
     """First pass on the labelled rows among `rows`, then the context reviser.
 
@@ -414,7 +420,7 @@ def fit_model(
 
     def pipeline(fit: np.ndarray) -> Pipeline:
         mask = site_wide(names, X[fit], groups[fit], min_sites) if min_sites > 1 else None
-        pipe = make_pipeline(names, seed, C=content_c, content_features=mask)
+        pipe = make_pipeline(names, seed, C=content_c, content_features=mask, memory_c=memory_c)
         return fit_pipeline(pipe, X[fit], y[fit], kw[fit], sw[fit])
 
     pipe = pipeline(lab)
@@ -526,11 +532,13 @@ def train(
     pages_dir: Path | None = None,
     content_c: float = CONTENT_C,
     min_sites: int = MIN_SITES,
+    memory_c: float | None = MEMORY_C,
 ) -> Model:
     """Build the block table, evaluate on held-out sites, fit on everything, save.
 
     `pages_dir` holds the authored pages (default training_data/pages); `content_c` and
-    `min_sites` set the content model's regularisation and feature filter (site_wide).
+    `min_sites` set the content model's regularisation and feature filter (site_wide);
+    `memory_c` (None: off) fits the filtered-out features on top (BlockClassifier).
     """
     start = time.perf_counter()
     if corpora is None:
@@ -567,7 +575,7 @@ def train(
     test = np.array([is_test_site(g, seed) for g in meta["group"]])
     metrics: dict = {}
     if (test & labelled).any() and len(set(y[~test & labelled])) > 1:
-        held_model = fit_model(names, X, meta, ~test, seed, log, min_sites, content_c)
+        held_model = fit_model(names, X, meta, ~test, seed, log, min_sites, content_c, memory_c)
         rows = test & labelled
         pred = predict_rows(held_model, X, meta, test)[rows[test]]
         metrics["blocks_site_disjoint_test"] = block_report(y[rows], pred)
@@ -589,7 +597,7 @@ def train(
         log("too little data for a site-disjoint test split; reporting no test metrics")
 
     final = fit_model(names, X, meta, np.ones(len(meta), dtype=bool), seed, log, min_sites,
-                      content_c)  # fmt: skip
+                      content_c, memory_c)  # fmt: skip
     meta = meta[labelled]
     sources = meta.groupby(["corpus", "source", "label"]).size()
     card = {
@@ -616,7 +624,8 @@ def train(
             "aligned_content_kind_weight": CONTENT_KIND_WEIGHT,
             "stored_label_files": [str(Path(p)) for p in label_paths],
         },
-        "regularisation_C": {"content": content_c, "kind": KIND_C, "reviser": 1.0,
+        "regularisation_C": {"content": content_c, "site_memory": memory_c, "kind": KIND_C,
+                             "reviser": 1.0,
                              "kind_reviser": 1.0},
         "kind_reviser_aligned_weight": KIND_REVISER_ALIGNED,
         "split": f"site-disjoint: sha1(seed:site) % {TEST_FOLDS} == 0 held out",

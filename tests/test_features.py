@@ -240,3 +240,36 @@ def test_main_container_of_a_page_that_wraps_every_paragraph_in_its_own_section(
     assert best == "/html/body/div[1]"
     in_best = F.extract(blocks).dense[:, F.DENSE.index("in_best")]
     assert in_best[:12].all() and not in_best[12:].any()
+
+
+def test_the_block_that_repeats_the_page_title_is_marked_as_the_headline():
+    """The headline repeats the <title> (less the site name); a related story's
+    heading shares a word or two at most, and without a title nothing is marked."""
+    from classifier.segment import page_title
+
+    html = ("<html><head><title>Harbour cranes return to Rotterdam after strike | "
+            "Port Daily</title></head><body><h1>Harbour cranes return to Rotterdam after "
+            "strike</h1><p>The cranes of the western harbour moved again on Monday after "
+            "a strike of three weeks, the port authority said.</p><h3>Strike ends at "
+            "Antwerp docks</h3><p>Port Daily</p></body></html>")  # fmt: skip
+    root = parse(html)
+    title = page_title(root, headline=False)
+    assert title.startswith("Harbour cranes") and title.endswith("Port Daily")
+    blocks = segment(root)
+    dense = F.extract(blocks, title).dense
+    share, cover = dense[:, F.DENSE.index("title_share")], dense[:, F.DENSE.index("title_cover")]
+    assert [b.tag for b in blocks] == ["h1", "p", "h3", "p"]
+    assert share[0] == 1.0 and cover[0] > 0.7
+    assert share[1] == 0.0  # a long paragraph is not a headline candidate
+    assert share[2] < 0.5 and cover[2] < 0.2
+    assert share[3] == 1.0 and cover[3] < 0.3  # the site name: all its words, little of it
+    assert not F.extract(blocks).dense[:, F.DENSE.index("title_share")].any()
+
+
+def test_page_title_without_headline_fallback():
+    root = parse("<html><body><h1>Only a headline</h1><p>Text.</p></body></html>")
+    from classifier.segment import page_title
+
+    assert page_title(root) == "Only a headline"
+    assert page_title(root, headline=False) == ""
+    assert page_title(None) == ""

@@ -17,12 +17,14 @@ from classifier.decode import parse
 from classifier.features import extract, page_features
 from classifier.labels import fingerprint
 from classifier.model import LABELS, Model, ModelError
-from classifier.segment import segment
+from classifier.segment import page_title, segment
 
 
 def authored_blocks():
+    """(path, blocks, title) of each authored page, the title as training reads it."""
     for path in sorted(AUTHORED_PAGES.glob("*.html")):
-        yield path, segment(parse(path.read_bytes()))
+        root = parse(path.read_bytes())
+        yield path, segment(root), page_title(root, headline=False)
 
 
 def test_train_writes_model_and_card(trained):
@@ -52,8 +54,8 @@ def test_loaded_model_predicts_its_training_labels(trained):
     assert model.labels == list(LABELS)
     per_page = {}
     right = total = 0
-    for path, blocks in authored_blocks():
-        model.label_blocks(blocks)
+    for path, blocks, title in authored_blocks():
+        model.label_blocks(blocks, title=title)
         ok = sum(b.label == (b.gold or "boilerplate") for b in blocks)
         per_page[path.name] = ok / len(blocks)
         right += ok
@@ -68,9 +70,11 @@ def test_weight_table_scores_match_the_sklearn_pipeline(trained):
     assert model.weights is not None
     steps = model.pipeline.named_steps
     for path in SEED_PAGES + sorted(AUTHORED_PAGES.glob("*.html"))[:5]:
-        feats = extract(segment(parse(path.read_bytes())))
-        X = steps["scale"].transform(steps["vec"].transform(page_features(segment(parse(
-            path.read_bytes())))))  # fmt: skip
+        root = parse(path.read_bytes())
+        title = page_title(root, headline=False)
+        feats = extract(segment(root), title)
+        X = steps["scale"].transform(steps["vec"].transform(page_features(
+            segment(root), title)))  # fmt: skip
         fast, evidence = model.first_pass(feats)
         np.testing.assert_allclose(fast, steps["clf"].predict_proba(X), atol=1e-9)
         np.testing.assert_allclose(evidence, steps["clf"].special_evidence(X), atol=1e-9)
@@ -153,8 +157,8 @@ def test_corpus_pages_and_stored_labels_are_used(tmp_path, tiny_corpus):
 
 def test_card_min_df_is_the_one_applied(trained):
     df: Counter[str] = Counter()
-    for _, blocks in authored_blocks():
-        for feats in page_features(blocks):
+    for _, blocks, title in authored_blocks():
+        for feats in page_features(blocks, title):
             df.update(name for name, value in feats.items() if value)
     vocab = trained.model.pipeline.named_steps["vec"].vocabulary_
     rarest = min(df[name] for name in vocab)
@@ -259,3 +263,37 @@ def test_tokens_of_fewer_than_min_sites_sites_stay_out_of_the_content_model():
     assert clf.main_.coef_[0][1] == 0.0
     assert clf.main_.coef_[0][2] != 0.0
     assert np.abs(clf.kind_.coef_[:, 1]).max() > 0.1
+
+
+def test_site_memory_fits_one_site_tokens_on_top_of_the_site_wide_model():
+    """With memory_C, a one-site token learns what the site-wide model got wrong on its
+    site, and a block of a new site (no such token) is scored by the site-wide weights
+    alone, rescaled: both stay one linear model."""
+    import scipy.sparse as sp
+
+    from classifier.estimator import BlockClassifier
+
+    rng = np.random.default_rng(0)
+    n = 600
+    length = rng.uniform(0, 1, n)
+    quirk = (np.arange(n) % 6 == 0).astype(float)  # one site's template token
+    # content is long text, except that the quirky site's long blocks are boilerplate
+    is_content = (length > 0.5) & (quirk == 0)
+    X = sp.csr_matrix(np.column_stack([length, quirk]))
+    y = np.where(is_content, "content", "boilerplate").astype(object)
+    y[np.arange(n) % 7 == 3] = "related_links"
+    keep = np.array([True, False])
+    plain = BlockClassifier(content_features=keep).fit(X, y)
+    memory = BlockClassifier(content_features=keep, memory_C=1.0).fit(X, y)
+    assert plain.main_.coef_[0][1] == 0.0
+    assert memory.main_.coef_[0][1] < -1.0  # the quirk now pulls towards boilerplate
+    # the length weight keeps its sign and the new-site scores keep their order
+    assert memory.main_.coef_[0][0] > 0
+    new_site = sp.csr_matrix(np.column_stack([np.linspace(0, 1, 11), np.zeros(11)]))
+    p = memory.predict_proba(new_site)[:, list(memory.classes_).index("content")]
+    assert (np.diff(p) > 0).all()
+    quirky = quirk == 1
+    def acc(clf: BlockClassifier) -> float:
+        return float(((clf.predict(X[quirky]) == "content") == is_content[quirky]).mean())
+
+    assert acc(plain) < 0.7 and acc(memory) > 0.95
