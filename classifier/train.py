@@ -610,7 +610,8 @@ def train(
         "features": {
             "count": len(names),
             "families": "own text stats, words of short blocks, tag, class/id tokens "
-            "(own/parent/ancestors/inline), neighbours, nearest heading, main-container",
+            "(own/parent/ancestors/inline), neighbours, nearest heading, main-container, "
+            "repeated-structure group, page-title match",
             "min_df": min_df,
             "min_sites": min_sites,
         },
