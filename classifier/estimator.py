@@ -63,7 +63,7 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
             C=self.C, max_iter=self.max_iter, random_state=self.random_state
         ).fit(Xc, is_content.astype(int), sample_weight=sample_weight)
         if self.content_features is not None and self.memory_C is not None:
-            self._fit_memory(X, is_content, sample_weight)
+            self._fit_memory(X, Xc, is_content, sample_weight)
         kw = np.ones(len(y)) if kind_weight is None else np.asarray(kind_weight, dtype=float)
         other = kw > 0
         kinds = np.unique(y[other])
@@ -81,7 +81,9 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
             self.only_kind_ = str(rest[0]) if rest else "boilerplate"
         return self
 
-    def _fit_memory(self, X: Any, is_content: np.ndarray, sample_weight: Any) -> None:
+    def _fit_memory(
+        self, X: Any, Xc: Any, is_content: np.ndarray, sample_weight: Any
+    ) -> None:
         """Fit the masked-out (site-specific) columns on top of the site-wide model.
 
         The site-wide model's logit enters as one column, scaled up so its weight is
@@ -93,7 +95,7 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
         if mask.all():
             return
         scale = 10.0
-        logit = self.main_.decision_function(X @ sp.diags(mask.astype(np.float64)))
+        logit = self.main_.decision_function(Xc)  # Xc: X with the masked columns zeroed
         own = X @ sp.diags((~mask).astype(np.float64))
         Xm = sp.hstack([own, sp.csr_matrix(logit[:, None] / scale)]).tocsr()
         memory = LogisticRegression(
