@@ -20,7 +20,7 @@ from typing import Any
 from .decode import DEFAULT_MAX_BYTES, HtmlInput, parse
 from .errors import ClassifierError, InternalError, PageTimeoutError
 from .model import LABELS, Model, default_model
-from .segment import HEADINGS, Block, page_title, segment
+from .segment import HEADINGS, Block, first_headline, page_title, segment
 
 KEEP_DEFAULT = frozenset({"content"})
 # A subscription prompt that cuts the story short, as opposed to a plain appeal.
@@ -196,7 +196,7 @@ class Cleaner:
             return Page(title="", blocks=[], url=url, keep=self.keep, empty_reason="empty input")
         blocks = segment(root)
         doc_title = page_title(root, headline=False)  # what the headline feature matches
-        title = doc_title or page_title(root)
+        title = doc_title or first_headline(root)
         del root  # the tree is the largest object of a big page: free it before features
         if blocks:
             self.model.label_blocks(blocks, explain=self.explain, title=doc_title)

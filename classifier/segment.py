@@ -300,7 +300,7 @@ def _with_tag(tags: frozenset[str], tag: str) -> frozenset[str]:
 
 def page_title(root: etree._Element | None, headline: bool = True) -> str:
     """The page's title: og:title, else the document <title>, else (with `headline`)
-    the first <h1>.
+    the first <h1> (see first_headline).
 
     Only the first match counts: an inline SVG carries <title> elements of its own.
     The <head> is searched first and alone, as whole-tree XPath costs ~0.1 ms a query.
@@ -317,16 +317,22 @@ def page_title(root: etree._Element | None, headline: bool = True) -> str:
             text = " ".join("".join(title.itertext()).split())
             if text:
                 return text
-    for xp in (
-        '(//meta[@property="og:title"])[1]/@content',
-        "(//title[not(ancestor::svg)])[1]//text()",
-        "(//h1)[1]//text()",
-    )[: 3 if headline else 2]:
-        found = root.xpath(xp)
-        text = " ".join(" ".join(str(t) for t in found[:20]).split()) if found else ""
+    for xp in ('(//meta[@property="og:title"])[1]/@content',
+               "(//title[not(ancestor::svg)])[1]//text()"):  # fmt: skip
+        text = _first_text(root, xp)
         if text:
             return text
-    return ""
+    return first_headline(root) if headline else ""
+
+
+def first_headline(root: etree._Element | None) -> str:
+    """The first <h1>'s text: the title of a page that has no other."""
+    return "" if root is None else _first_text(root, "(//h1)[1]//text()")
+
+
+def _first_text(root: etree._Element, xp: str) -> str:
+    found = root.xpath(xp)
+    return " ".join(" ".join(str(t) for t in found[:20]).split()) if found else ""
 
 
 def segment(root: etree._Element | None) -> list[Block]:

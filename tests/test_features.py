@@ -268,8 +268,8 @@ def test_the_block_that_repeats_the_page_title_is_marked_as_the_headline():
 
 def test_page_title_without_headline_fallback():
     root = parse("<html><body><h1>Only a headline</h1><p>Text.</p></body></html>")
-    from classifier.segment import page_title
+    from classifier.segment import first_headline, page_title
 
-    assert page_title(root) == "Only a headline"
+    assert page_title(root) == "Only a headline" == first_headline(root)
     assert page_title(root, headline=False) == ""
-    assert page_title(None) == ""
+    assert page_title(None) == "" == first_headline(None)
