@@ -290,7 +290,7 @@ def extract(blocks: Sequence[Block], title: str = "") -> PageFeatures:
     heading_at = -100
     chunk_words: list[list[str]] = []
     title_words = frozenset(_WORD.findall(title.lower()))
-    titled: list[tuple[int, float, float]] = []
+    share_col, cover_col = _COL["title_share"], _COL["title_cover"]
     for i, b in enumerate(blocks):
         if i % _CHUNK == 0:
             texts = [x.text for x in blocks[i : i + _CHUNK]]
@@ -320,7 +320,8 @@ def extract(blocks: Sequence[Block], title: str = "") -> PageFeatures:
             mine = set(words)
             shared = len(mine & title_words)
             if shared:
-                titled.append((i, shared / len(mine), shared / len(title_words)))
+                dense[i, share_col] = shared / len(mine)
+                dense[i, cover_col] = shared / len(title_words)
         if b.tag in HEADINGS or (len(words) <= 6 and b.text.rstrip().endswith(":")):
             heading_names = prefixed("sect=", tuple(dict.fromkeys(words[:6])))
             heading_at = i
@@ -374,9 +375,6 @@ def extract(blocks: Sequence[Block], title: str = "") -> PageFeatures:
     dense[:, col["win_link"]] = (ck[hi] - ck[lo]) / (hi - lo)
 
     _group_stats(blocks, dense)
-    for i, share, cover in titled:
-        dense[i, col["title_share"]] = share
-        dense[i, col["title_cover"]] = cover
 
     bags = [(b.ancestor_tags, b.own_tokens, b.parent_tokens, b.ancestor_tokens) for b in blocks]
     dense[long_rows, col["long"]] = 1.0
