@@ -235,6 +235,9 @@ def named(prefix: str, tokens: tuple[str, ...] | frozenset[str]) -> dict[str, fl
     return dict.fromkeys(prefixed(prefix, tokens), 1.0)
 
 
+_SIDE_TAGS = frozenset({"footer", "aside", "nav"})
+
+
 def _best_container(blocks: Sequence[Block], parents: Sequence[str]) -> str:
     """The xpath of the element whose paragraphs hold the most running text.
 
@@ -242,6 +245,8 @@ def _best_container(blocks: Sequence[Block], parents: Sequence[str]) -> str:
     its grandparent, then take the best-scored element; and a quarter to its
     great-grandparent, for templates that wrap every paragraph in a section of its own
     (section > div > p), where no parent or grandparent holds more than one paragraph.
+    Text inside <footer>, <aside> or <nav> earns a tenth: on a page whose article is
+    short lists, a footer disclaimer would otherwise be the "densest text".
     """
     scores: dict[str, float] = {}
     for b, parent in zip(blocks, parents, strict=True):
@@ -251,6 +256,8 @@ def _best_container(blocks: Sequence[Block], parents: Sequence[str]) -> str:
         grand = parent.rpartition("/")[0]
         great = grand.rpartition("/")[0]
         credit = min(n, 1200) * (1.0 + b.text.count(",") * 0.1)
+        if not _SIDE_TAGS.isdisjoint(b.ancestor_tags):
+            credit /= 10
         scores[parent] = scores.get(parent, 0.0) + credit
         scores[grand] = scores.get(grand, 0.0) + credit / 2
         scores[great] = scores.get(great, 0.0) + credit / 4
