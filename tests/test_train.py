@@ -297,3 +297,20 @@ def test_site_memory_fits_one_site_tokens_on_top_of_the_site_wide_model():
         return float(((clf.predict(X[quirky]) == "content") == is_content[quirky]).mean())
 
     assert acc(plain) < 0.7 and acc(memory) > 0.95
+
+
+def test_complete_pages_are_those_labelled_block_by_block():
+    """Only a page whose blocks were (nearly) all labelled by hand tests the special kinds
+    on their natural mix; a page with a few picked hand labels, and authored pages, do
+    not count, and on a complete page its few unlabelled blocks are left out."""
+    import pandas as pd
+
+    from classifier.train import complete_pages
+
+    rows = [("web", "1", "hand")] * 19 + [("web", "1", "gold-aligned")]  # 95%: complete
+    rows += [("web", "2", "hand")] * 3 + [("web", "2", "gold-aligned")] * 17  # picked
+    rows += [("authored", "a", "hand")] * 5
+    rows += [("dragnet", "1", "hand")] * 4  # same page id, other corpus: its own page
+    meta = pd.DataFrame(rows, columns=["corpus", "page", "source"])
+    got = complete_pages(meta)
+    assert got.tolist() == [True] * 19 + [False] * 21 + [False] * 5 + [True] * 4
