@@ -96,7 +96,7 @@ _NEIGHBOURS = (-2, -1, 1, 2)
 DENSE = OWN + (
     "pos", "rel_len", "share", "long", "in_best", "best_dist", "before_best", "after_best",
     "best_common", "win_len", "win_link", "grp_n", "grp_words", "grp_link", "grp_end",
-    "link_x_words", "title_share", "title_cover",
+    "link_x_words", "title_share", "title_cover", "box_donate", "box_related", "box_counter",
 ) + tuple(
     f"n{off:+d}_{k}" for off in _NEIGHBOURS
     for k in (("len", "link", "end", "none") + (("best",) if abs(off) == 1 else ()))
@@ -334,6 +334,7 @@ def extract(blocks: Sequence[Block], title: str = "") -> PageFeatures:
             heading_at = i
     _own_stats(counts, word_lens, dense)
     lens = counts[:, _COUNTS.index("chars")].copy()
+    cues = counts[:, _COUNTS.index("cue_donate") :].copy()
     del counts, word_lens
     link_chars = np.array([b.link_chars for b in blocks], dtype=float)
     link_density = link_chars / np.maximum(lens, 1.0)
@@ -344,6 +345,7 @@ def extract(blocks: Sequence[Block], title: str = "") -> PageFeatures:
     parents = [b.xpath.rpartition("/")[0] for b in blocks]
     ids: dict[str, int] = {}
     parent = np.fromiter((ids.setdefault(p, len(ids)) for p in parents), np.int64, count=n)
+    _box_cues(parents, cues, dense)
     best = _best_container(blocks, parents)
     in_best, common = _container_position(blocks, list(ids), parent, best)
     # distance (in blocks) to the nearest block inside the best container
@@ -386,6 +388,32 @@ def extract(blocks: Sequence[Block], title: str = "") -> PageFeatures:
     bags = [(b.ancestor_tags, b.own_tokens, b.parent_tokens, b.ancestor_tokens) for b in blocks]
     dense[long_rows, col["long"]] = 1.0
     return PageFeatures(dense, bags, names, lens, link_density, parent)
+
+
+BOX_MAX = 40  # an element with more blocks under it than this is no box (see _box_cues)
+
+
+def _box_cues(parents: list[str], cues: np.ndarray, dense: np.ndarray) -> None:
+    """Fill the box_* columns: the cue words of the other blocks in the block's box.
+
+    A sign-up form's "Name", "Email" and "Close" say nothing themselves; the box they
+    sit in says "Sign up for our newsletter" (likewise the items under a "Related
+    posts" heading). A block's cues count for its parent and grandparent element; a
+    block gets the larger of those two elements' counts, its own cues left out.
+    """
+    ids: dict[str, int] = {}
+    n = len(parents)
+    par = np.fromiter((ids.setdefault(p, len(ids)) for p in parents), np.int64, count=n)
+    grand = np.fromiter((ids.setdefault(p.rpartition("/")[0], len(ids)) for p in parents),
+                        np.int64, count=n)  # fmt: skip
+    size = np.bincount(par, minlength=len(ids)) + np.bincount(grand, minlength=len(ids))
+    for j, name in enumerate(("box_donate", "box_related", "box_counter")):
+        own = cues[:, j]
+        total = np.bincount(par, weights=own, minlength=len(ids))
+        total += np.bincount(grand, weights=own, minlength=len(ids))
+        total[size > BOX_MAX] = 0.0  # a page wrapper, not a box
+        others = np.maximum(total[par], total[grand]) - own
+        dense[:, _COL[name]] = np.minimum(others, 5.0) / 5.0
 
 
 _INDEX = re.compile(r"\[\d+\]")
