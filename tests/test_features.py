@@ -273,3 +273,35 @@ def test_page_title_without_headline_fallback():
     assert page_title(root) == "Only a headline" == first_headline(root)
     assert page_title(root, headline=False) == ""
     assert page_title(None) == "" == first_headline(None)
+
+
+def test_a_footer_disclaimer_is_not_the_main_container_of_a_short_article():
+    """An article of one paragraph and a list loses to two long footer paragraphs on
+    raw text; text inside <footer> earns a tenth, so the article's div still wins."""
+    para = ("A good rental safety program screens every prospective renter, checks the "
+            "licence and records the condition of the vehicle at the counter. ")  # fmt: skip
+    legal = ("This material is not intended to replace the advice of a qualified "
+             "advisor, and products referenced are for general information only. ")  # fmt: skip
+    items = "".join(f"<li>Rental step number {i}</li>" for i in range(5))
+    html = (f"<html><body><main><div><p>{para}</p><ul>{items}</ul></div></main>"
+            f"<footer><div><p>{legal * 4}</p><p>{legal * 4}</p></div></footer></body></html>")
+    blocks = segment(parse(html))
+    best = F._best_container(blocks, [b.xpath.rpartition("/")[0] for b in blocks])
+    assert best.startswith("/html/body/main[1]")
+
+
+def test_box_cues_reach_the_pieces_of_a_sign_up_form():
+    """'Name' and 'Email' carry no cue word; the box around them (form plus heading)
+    does, so their box_donate is set, while the story's paragraph and the items of an
+    unrelated list get nothing from it."""
+    story = "The council met on Tuesday to discuss the harbour plans for next year. " * 3
+    html = ("<html><body><article><div><p>" + story + "</p></div></article>"
+            "<aside><div class='box'><h3>Sign up for our newsletter</h3><form>"
+            "<div>Name</div><div>Email</div></form></div>"
+            "<div class='tags'><ul><li>Harbour</li><li>Council</li></ul></div></aside>"
+            "</body></html>")  # fmt: skip
+    blocks = segment(parse(html))
+    dense = F.extract(blocks).dense
+    box = {b.text: dense[i, F.DENSE.index("box_donate")] for i, b in enumerate(blocks)}
+    assert box["Name"] > 0 and box["Email"] > 0
+    assert box[story.strip()] == 0 and box["Harbour"] == 0 and box["Council"] == 0
