@@ -109,6 +109,28 @@ def test_prose_between_two_sure_appeal_blocks_joins_the_appeal():
     assert got == ["donation_appeal"] * 4 + ["content"]
 
 
+def test_a_less_sure_appeal_block_inside_the_run_neither_bounds_nor_breaks_it():
+    """Sure appeal, appeal the kind model is 0.83 sure of, prose, sure appeal (the seed
+    page's box): the middle appeal is no anchor, but the prose between the two sure
+    ones still joins the run; with the last anchor unsure, nothing is filled."""
+    import numpy as np
+
+    from classifier.model import LABELS, decide, fill_runs
+
+    labels = list(LABELS)
+    appeal = [0.10, 0.85, 0.00, 0.00, 0.05]
+    prose = [0.55, 0.39, 0.00, 0.00, 0.06]
+    story = [0.97, 0.00, 0.02, 0.00, 0.01]
+    proba = np.array([appeal, appeal, prose, appeal, story])
+
+    def run(last: float) -> list[str]:
+        evidence = np.array([1.0, 0.83, 0.61, last, 0.01])
+        return [labels[k] for k in fill_runs(decide(proba, labels), proba, evidence, labels)]
+
+    assert run(1.0) == ["donation_appeal"] * 4 + ["content"]
+    assert run(0.6)[2] == "content"
+
+
 def test_run_filling_needs_kind_evidence_sure_anchors_and_a_short_gap():
     from classifier.model import RUN_GAP
 
