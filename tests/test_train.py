@@ -314,3 +314,18 @@ def test_complete_pages_are_those_labelled_block_by_block():
     meta = pd.DataFrame(rows, columns=["corpus", "page", "source"])
     got = complete_pages(meta)
     assert got.tolist() == [True] * 19 + [False] * 21 + [False] * 5 + [True] * 4
+
+
+def test_box_cues_stay_out_of_the_content_model():
+    """box_* say which kind of non-content a block is: the content model never gets
+    them, whatever min_sites, while every other column stays."""
+    import scipy.sparse as sp
+
+    from classifier.train import KIND_ONLY, site_wide
+
+    names = ["len", "box_donate", "anc=common", "box_related"]
+    X = sp.csr_matrix(np.ones((6, 4)))
+    groups = np.array(["a", "b", "c", "a", "b", "c"])
+    for min_sites in (1, 3):
+        keep = site_wide(names, X, groups, min_sites=min_sites)
+        assert keep.tolist() == [n not in KIND_ONLY for n in names]
