@@ -604,13 +604,15 @@ def train(
         log("held-out sites, all labelled blocks:\n"
             + format_report(metrics["blocks_site_disjoint_test"]))  # fmt: skip
         # rows a person labelled: the only fair test of the special kinds, since
-        # gold alignment calls every unlabelled appeal or related box "boilerplate"
+        # gold alignment calls every unlabelled appeal or related box "boilerplate";
+        # picked blocks and whole pages are reported apart (see complete_pages)
+        complete = complete_pages(meta)[rows]
         hand = meta["source"].isin(["hand", "authored", "rule-reviewed"]).to_numpy()[rows]
+        hand &= ~complete
         if hand.any():
             metrics["hand_labelled_site_disjoint_test"] = block_report(y[rows][hand], pred[hand])
-            log("held-out sites, hand-labelled blocks only:\n"
+            log("held-out sites, hand-labelled blocks (picked, not whole pages):\n"
                 + format_report(metrics["hand_labelled_site_disjoint_test"]))  # fmt: skip
-        complete = complete_pages(meta)[rows]
         if complete.any():
             metrics["complete_pages_site_disjoint_test"] = block_report(
                 y[rows][complete], pred[complete]
