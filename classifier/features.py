@@ -345,9 +345,10 @@ def extract(blocks: Sequence[Block], title: str = "") -> PageFeatures:
     parents = [b.xpath.rpartition("/")[0] for b in blocks]
     ids: dict[str, int] = {}
     parent = np.fromiter((ids.setdefault(p, len(ids)) for p in parents), np.int64, count=n)
-    _box_cues(parents, cues, dense)
+    paths = list(ids)
+    _box_cues(paths, parent, cues, dense)
     best = _best_container(blocks, parents)
-    in_best, common = _container_position(blocks, list(ids), parent, best)
+    in_best, common = _container_position(blocks, paths, parent, best)
     # distance (in blocks) to the nearest block inside the best container
     idx = np.arange(n)
     if in_best.any():
@@ -393,26 +394,26 @@ def extract(blocks: Sequence[Block], title: str = "") -> PageFeatures:
 BOX_MAX = 40  # an element with more blocks under it than this is no box (see _box_cues)
 
 
-def _box_cues(parents: list[str], cues: np.ndarray, dense: np.ndarray) -> None:
+def _box_cues(paths: list[str], parent: np.ndarray, cues: np.ndarray, dense: np.ndarray) -> None:
     """Fill the box_* columns: the cue words of the other blocks in the block's box.
 
     A sign-up form's "Name", "Email" and "Close" say nothing themselves; the box they
     sit in says "Sign up for our newsletter" (likewise the items under a "Related
     posts" heading). A block's cues count for its parent and grandparent element; a
     block gets the larger of those two elements' counts, its own cues left out.
+    `paths` are the distinct parent xpaths, `parent` each block's index into them.
     """
-    ids: dict[str, int] = {}
-    n = len(parents)
-    par = np.fromiter((ids.setdefault(p, len(ids)) for p in parents), np.int64, count=n)
-    grand = np.fromiter((ids.setdefault(p.rpartition("/")[0], len(ids)) for p in parents),
-                        np.int64, count=n)  # fmt: skip
-    size = np.bincount(par, minlength=len(ids)) + np.bincount(grand, minlength=len(ids))
+    ids = {p: j for j, p in enumerate(paths)}
+    up = np.fromiter((ids.setdefault(p.rpartition("/")[0], len(ids)) for p in paths),
+                     np.int64, count=len(paths))  # fmt: skip
+    grand = up[parent]
+    size = np.bincount(parent, minlength=len(ids)) + np.bincount(grand, minlength=len(ids))
     for j, name in enumerate(("box_donate", "box_related", "box_counter")):
         own = cues[:, j]
-        total = np.bincount(par, weights=own, minlength=len(ids))
+        total = np.bincount(parent, weights=own, minlength=len(ids))
         total += np.bincount(grand, weights=own, minlength=len(ids))
         total[size > BOX_MAX] = 0.0  # a page wrapper, not a box
-        others = np.maximum(total[par], total[grand]) - own
+        others = np.maximum(total[parent], total[grand]) - own
         dense[:, _COL[name]] = np.minimum(others, 5.0) / 5.0
 
 

@@ -286,7 +286,8 @@ def site_wide(
     stage fits them along with the rare tokens).
     """
     named = np.array(["=" in n for n in names], dtype=bool)
-    keep = ~named | (site_support(X, groups) >= min_sites) if min_sites > 1 else ~named | named
+    keep = ~named
+    keep |= site_support(X, groups) >= min_sites if min_sites > 1 else named
     return keep & ~np.isin(names, KIND_ONLY)
 
 
