@@ -285,9 +285,11 @@ def site_wide(
     KIND_ONLY features never enter the content model (with --memory-c, its second
     stage fits them along with the rare tokens).
     """
-    named = np.array(["=" in n for n in names], dtype=bool)
-    keep = ~named
-    keep |= site_support(X, groups) >= min_sites if min_sites > 1 else named
+    if min_sites > 1:
+        named = np.array(["=" in n for n in names], dtype=bool)
+        keep = ~named | (site_support(X, groups) >= min_sites)
+    else:
+        keep = np.ones(len(names), dtype=bool)
     return keep & ~np.isin(names, KIND_ONLY)
 
 
