@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,7 +53,6 @@ class Trained:
     model: Model  # as returned by train(), never saved and reloaded
     path: Path
     logs: list[str]
-    seconds: float
 
 
 def train_tiny(output: Path, **kw) -> Trained:
@@ -64,9 +62,8 @@ def train_tiny(output: Path, **kw) -> Trained:
     logs: list[str] = []
     kw.setdefault("corpora", [])
     kw.setdefault("label_paths", [])
-    start = time.perf_counter()
     model = train(output=output, n_jobs=1, progress=False, log=logs.append, **kw)
-    return Trained(model, output, logs, time.perf_counter() - start)
+    return Trained(model, output, logs)
 
 
 @pytest.fixture(scope="session")

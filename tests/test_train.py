@@ -28,7 +28,6 @@ def authored_blocks():
 
 
 def test_train_writes_model_and_card(trained):
-    assert trained.seconds < 30, "training on the authored pages should take seconds"
     assert trained.path.is_file()
     card_path = trained.path.with_suffix(".card.json")
     assert card_path.is_file()
