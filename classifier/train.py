@@ -32,6 +32,7 @@ from sklearn.preprocessing import MaxAbsScaler
 
 from .decode import parse
 from .estimator import BlockClassifier
+from .evaluate import load_gold
 from .features import context_features, extract, kind_context_features
 from .labels import (
     StoredLabel,
@@ -118,11 +119,7 @@ def authored_pages(root: Path = TRAINING_DATA / "pages") -> list[PageSpec]:
 def corpus_pages(corpus_dir: Path) -> list[PageSpec]:
     """Pages of one corpus in the shared layout that have a gold row."""
     specs = []
-    gold_path = corpus_dir / "gold.jsonl"
-    for line in gold_path.read_text(encoding="utf-8").split("\n"):
-        if not line.strip():
-            continue
-        row = json.loads(line)
+    for row in load_gold(corpus_dir):
         pid = str(row["id"])
         path = corpus_dir / "pages" / f"{pid}.html.gz"
         if path.is_file():

@@ -186,6 +186,17 @@ def test_load_gold_and_read_page(tiny_corpus: Path) -> None:
     assert read_page(tiny_corpus, "b") == b"menu alpha\n beta gamma delta"
 
 
+def test_gold_read_byte_by_byte_from_utf16_is_repaired(tmp_path: Path) -> None:
+    body = "Forgiving your enemies\r\n\r\nby Paulo Coelho"
+    garbled = "\ufffd\ufffd" + "".join(ch + "\x00" for ch in body)
+    rows = [{"id": "1", "body": garbled, "with": [garbled]},
+            {"id": "2", "body": "a gold with one stray \x00 byte"}]  # fmt: skip
+    (tmp_path / "gold.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    utf16, plain = load_gold(tmp_path)
+    assert utf16["body"] == body and utf16["with"] == [body]
+    assert plain["body"] == rows[1]["body"]
+
+
 def test_evaluate_corpus_scores_errors_as_empty_output(tiny_corpus: Path) -> None:
     report = evaluate_corpus(tiny_corpus, _echo_or_crash, progress=False)
     # a: identical -> (1, 0, 0): P 1, R 1; snippets tp 1 ("beta gamma"), "menu" absent
