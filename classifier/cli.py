@@ -496,7 +496,7 @@ def evaluate(
     also per-label precision/recall/F1 of the block labels. They are site-disjoint only
     for a model trained without those sites (the shipped model saw them).
     """
-    from .evaluate import evaluate_corpus, label_scores, trafilatura_extractor
+    from .evaluate import evaluate_corpus, label_scores, non_content_dropped, trafilatura_extractor
     from .labels import fingerprint, load_stored_labels
 
     cleaner = _cleaner(model)
@@ -549,6 +549,9 @@ def evaluate(
         results[key] = rep.to_dict()
         if pairs:
             results[key]["block_labels"] = label_scores(pairs)
+            dropped = non_content_dropped(pairs)
+            if dropped is not None:
+                results[key]["non_content_dropped"] = dropped
         for name, fn in others.items():
             other = evaluate_corpus(cdir, fn, limit=limit, progress=not as_json).to_dict()
             # how many times our time per page theirs is (below 1: we are faster)
@@ -623,6 +626,10 @@ def _print_eval(results: dict[str, dict], others: list[str]) -> None:
         for lab, row in r.get("block_labels", {}).items():
             typer.echo(f"{'':<20} hand-labelled blocks {lab:<16} P {row['precision']:.3f} "
                        f"R {row['recall']:.3f} F1 {row['f1']:.3f} ({row['blocks']} blocks)")
+        dropped = r.get("non_content_dropped")
+        if dropped:
+            typer.echo(f"{'':<20} hand-labelled non-content blocks absent from the text: "
+                       f"{dropped['share']:.3f} ({dropped['blocks']} blocks)")
 
 
 @app.command()

@@ -170,6 +170,19 @@ def label_scores(pairs: Iterable[tuple[str, str]]) -> dict[str, dict[str, float]
     return out
 
 
+def non_content_dropped(pairs: Iterable[tuple[str, str]]) -> dict[str, float] | None:
+    """How many truly non-content blocks the cleaner leaves out of the text.
+
+    The cleaned text holds the blocks labelled content, so a block that is an appeal,
+    related box, counter or boilerplate is absent unless it was called content
+    (whichever wrong non-content kind it got). None when no such block was scored.
+    """
+    flags = [p != "content" for t, p in pairs if t != "content"]
+    if not flags:
+        return None
+    return {"share": round(sum(flags) / len(flags), 4), "blocks": len(flags)}
+
+
 def load_gold(corpus_dir: Path) -> list[dict]:
     """Gold records in file order (the order fixes which pages ``limit`` picks)."""
     path = Path(corpus_dir) / "gold.jsonl"

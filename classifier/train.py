@@ -32,7 +32,7 @@ from sklearn.preprocessing import MaxAbsScaler
 
 from .decode import parse
 from .estimator import BlockClassifier
-from .evaluate import load_gold
+from .evaluate import load_gold, non_content_dropped
 from .features import context_features, extract, kind_context_features
 from .labels import (
     StoredLabel,
@@ -519,7 +519,11 @@ def block_report(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
         for i, lab in enumerate(labels)
     }  # fmt: skip
     cm = confusion_matrix(y_true, y_pred, labels=labels)
-    return {"per_label": per, "confusion": {"labels": labels, "matrix": cm.tolist()}}
+    report = {"per_label": per, "confusion": {"labels": labels, "matrix": cm.tolist()}}
+    dropped = non_content_dropped(zip(y_true, y_pred, strict=True))
+    if dropped is not None:
+        report["non_content_dropped"] = dropped
+    return report
 
 
 def format_report(report: dict) -> str:
@@ -528,7 +532,12 @@ def format_report(report: dict) -> str:
     cm = report["confusion"]
     conf = pd.DataFrame(cm["matrix"], index=["true " + x for x in cm["labels"]],
                         columns=[x[:10] for x in cm["labels"]])  # fmt: skip
-    return f"{per.to_string()}\n\nconfusion (rows true, columns predicted):\n{conf.to_string()}"
+    out = f"{per.to_string()}\n\nconfusion (rows true, columns predicted):\n{conf.to_string()}"
+    dropped = report.get("non_content_dropped")
+    if dropped:
+        out += (f"\nnon-content blocks absent from the cleaned text: {dropped['share']:.4f}"
+                f" of {dropped['blocks']}")  # fmt: skip
+    return out
 
 
 def library_versions() -> dict[str, str]:

@@ -368,6 +368,17 @@ def test_label_scores_by_hand():
     assert s["boilerplate"]["precision"] == 0.5 and s["boilerplate"]["recall"] == 0.5
 
 
+def test_non_content_dropped_counts_any_non_content_verdict_as_absent():
+    from classifier.evaluate import non_content_dropped
+
+    pairs = [("content", "boilerplate"), ("donation_appeal", "boilerplate"),
+             ("related_links", "content"), ("boilerplate", "boilerplate"),
+             ("counter_widget", "counter_widget")]  # fmt: skip
+    # 4 non-content blocks; only the related box reached the text
+    assert non_content_dropped(pairs) == {"share": 0.75, "blocks": 4}
+    assert non_content_dropped([("content", "content")]) is None
+
+
 def test_evaluate_scores_block_labels_against_hand_labels(tmp_path, tiny_model_path):
     import gzip as gz
 
@@ -386,10 +397,12 @@ def test_evaluate_scores_block_labels_against_hand_labels(tmp_path, tiny_model_p
     rows = [{"corpus": "tinylab", "id": page.name.split(".")[0],
              "fingerprint": fingerprint(b.text), "label": "content", "source": "hand"}
             for b in blocks[:3]]  # fmt: skip
+    rows.append(dict(rows[0], fingerprint=fingerprint(blocks[-1].text), label="boilerplate"))
     labels.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     result = CliRunner().invoke(app, ["evaluate", str(cdir), "--json", "--labels", str(labels),
                                       "--model", str(tiny_model_path)])  # fmt: skip
     assert result.exit_code == 0, result.output
     row = json.loads(result.stdout)["tinylab"]
-    assert sum(r["blocks"] for r in row["block_labels"].values()) == 3
+    assert sum(r["blocks"] for r in row["block_labels"].values()) == 4
+    assert row["non_content_dropped"]["blocks"] == 1
     assert set(row["block_labels"]) >= {"content"}

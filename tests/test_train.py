@@ -44,7 +44,14 @@ def test_train_writes_model_and_card(trained):
     versions = card["library_versions"]
     assert {"python", "scikit-learn", "numpy", "lxml"} <= set(versions)
     assert card["seed"] == 0
-    assert "blocks_site_disjoint_test" in card["metrics"]
+    test = card["metrics"]["blocks_site_disjoint_test"]
+    dropped, cm = test["non_content_dropped"], test["confusion"]
+    labels, matrix = cm["labels"], cm["matrix"]
+    # the confusion matrix's non-content rows, minus those predicted content
+    c = labels.index("content")
+    rows = [r for lab, r in zip(labels, matrix, strict=True) if lab != "content"]
+    assert dropped["blocks"] == sum(map(sum, rows)) > 0
+    assert dropped["share"] == round(1 - sum(r[c] for r in rows) / dropped["blocks"], 4)
     assert any(line.startswith("saved ") for line in trained.logs)
 
 
