@@ -280,6 +280,42 @@ def revise_kinds(
     return revised
 
 
+def page_passes(
+    first: np.ndarray,
+    evidence: np.ndarray,
+    kind_proba: np.ndarray | None,
+    kinds: list[str] | None,
+    labels: list[str],
+    kind_reviser: Any,
+    reviser: Any,
+    chars: np.ndarray,
+    link: np.ndarray,
+    parent: np.ndarray,
+) -> np.ndarray:
+    """Class probabilities (columns in `labels` order) of one page's blocks after both
+    second passes, from the first pass's probabilities and the kind model's scores.
+
+    Cleaning and training's held-out scoring both call this, so the figures a training
+    run reports are the labels the shipped model gives at run time.
+    """
+    proba = first
+    if (kind_reviser is not None and kinds is not None and kind_proba is not None
+            and "content" in labels):
+        revised = revise_kinds(kind_reviser, kind_proba, kinds, chars, link, parent)
+        proba = combine(first[:, labels.index("content")], revised, labels,
+                        [str(k) for k in kind_reviser.classes_])  # fmt: skip
+    if reviser is not None and "content" in labels and len(proba):
+        proba = revise_proba(reviser, proba, evidence, labels, chars, link, parent)
+    return proba
+
+
+def choose(proba: np.ndarray, evidence: np.ndarray, labels: list[str]) -> np.ndarray:
+    """The label index of each block of one page: decide, then close gaps inside special
+    runs, then make sure a page with a likely body keeps one."""
+    return rescue_content(fill_runs(decide(proba, labels), proba, evidence, labels),
+                          proba, labels)  # fmt: skip
+
+
 @dataclass
 class Weights:
     """The fitted model as one weight table over feature names: coef / scale.
@@ -535,20 +571,15 @@ class Model:
     def _passes(self, feats: PageFeatures) -> tuple[np.ndarray, np.ndarray]:
         """Class probabilities after both passes and the kind model's evidence."""
         w = self.weights
-        if w is None or w.kind_reviser is None or not len(feats):
-            proba, evidence = self.first_pass(feats)
-        else:
-            p, kind_proba = w.predict(feats)
-            evidence = kind_evidence(kind_proba, w.kinds, len(p))
-            revised = revise_kinds(w.kind_reviser, kind_proba, w.kinds, feats.chars,
-                                   feats.link, feats.parent)  # fmt: skip
-            proba = combine(p, revised, w.labels, w.kind_reviser.classes_)
-        labels = self.labels
-        reviser = w.reviser if w is not None else self.reviser
-        if reviser is not None and "content" in labels:
-            proba = revise_proba(reviser, proba, evidence, labels,
-                                 feats.chars, feats.link, feats.parent)  # fmt: skip
-        return proba, evidence
+        if w is None or not len(feats):
+            first, evidence = self.first_pass(feats)
+            return page_passes(first, evidence, None, None, self.labels, None, self.reviser,
+                               feats.chars, feats.link, feats.parent), evidence  # fmt: skip
+        p, kind_proba = w.predict(feats)
+        evidence = kind_evidence(kind_proba, w.kinds, len(p))
+        first = combine(p, kind_proba, w.labels, w.kinds)
+        return page_passes(first, evidence, kind_proba, w.kinds, w.labels, w.kind_reviser,
+                           w.reviser, feats.chars, feats.link, feats.parent), evidence  # fmt: skip
 
     def label_blocks(
         self, blocks: list[Block], explain: bool = False, title: str = ""
@@ -565,8 +596,7 @@ class Model:
         """`label_blocks` once the features are computed (the benchmark times both)."""
         proba, evidence = self._passes(feats)
         labels = self.labels
-        best = rescue_content(fill_runs(decide(proba, labels), proba, evidence, labels),
-                              proba, labels)  # fmt: skip
+        best = choose(proba, evidence, labels)
         for b, k, row in zip(blocks, best, proba, strict=True):
             b.label = labels[k]
             b.confidence = float(row[k])

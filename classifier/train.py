@@ -41,7 +41,7 @@ from .labels import (
     page_labels,
     project_root,
 )
-from .model import LABELS, Model
+from .model import LABELS, Model, choose, page_passes
 from .segment import page_title, segment
 
 REPO = project_root()
@@ -476,36 +476,25 @@ def fit_model(
 def predict_rows(
     model: Model, X: sp.csr_matrix, meta: pd.DataFrame, rows: np.ndarray
 ) -> np.ndarray:
-    """Labels for table rows, both passes, as the model labels a page at run time."""
-    from .model import combine, decide, fill_runs, rescue_content, revise_kinds, revise_proba
-
+    """Labels for table rows, page by page, through the very passes cleaning uses."""
     pipe = model.pipeline
     clf = pipe.named_steps["clf"]
-    classes = list(clf.classes_)
+    classes = [str(c) for c in clf.classes_]
     Xs = pipe.named_steps["scale"].transform(X[rows])
-    proba, evidence = clf.predict_proba(Xs), clf.special_evidence(Xs)
+    first = clf.predict_proba(Xs)
+    kind = clf.kind_
+    kinds = [str(k) for k in kind.classes_] if kind is not None else None
+    kind_proba = kind.predict_proba(Xs) if kind is not None else None
+    evidence = clf.evidence(kind_proba, Xs.shape[0])
     sub = meta[rows]
-    runs = _page_runs(sub)
     chars, link = sub["chars"].to_numpy(dtype=float), sub["link"].to_numpy(dtype=float)
     parent = sub["parent"].to_numpy(dtype=np.int64)
-    kr = model.kind_reviser
-    if kr is not None and "content" in classes:
-        kind_proba = clf.kind_.predict_proba(Xs)
-        kr_classes = [str(k) for k in kr.classes_]
-        kinds = [str(k) for k in clf.kind_.classes_]
-        for a, b in runs:
-            revised = revise_kinds(kr, kind_proba[a:b], kinds, chars[a:b], link[a:b],
-                                   parent[a:b])  # fmt: skip
-            proba[a:b] = combine(proba[a:b, classes.index("content")], revised, classes,
-                                 kr_classes)  # fmt: skip
-    if model.reviser is not None and "content" in classes:
-        for a, b in runs:
-            proba[a:b] = revise_proba(model.reviser, proba[a:b], evidence[a:b], classes,
-                                      chars[a:b], link[a:b], parent[a:b])  # fmt: skip
-    choice = decide(proba, classes)
-    for a, b in runs:
-        choice[a:b] = fill_runs(choice[a:b], proba[a:b], evidence[a:b], classes)
-        choice[a:b] = rescue_content(choice[a:b], proba[a:b], classes)
+    choice = np.zeros(len(sub), dtype=np.int64)
+    for a, b in _page_runs(sub):
+        kp = kind_proba[a:b] if kind_proba is not None else None
+        proba = page_passes(first[a:b], evidence[a:b], kp, kinds, classes, model.kind_reviser,
+                            model.reviser, chars[a:b], link[a:b], parent[a:b])  # fmt: skip
+        choice[a:b] = choose(proba, evidence[a:b], classes)
     return np.array(classes)[choice]
 
 
