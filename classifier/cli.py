@@ -420,30 +420,38 @@ def train(
         typer.Option(help="Keep the block table here and reuse it while nothing changed."),
     ] = None,
     content_c: Annotated[
-        float, typer.Option(help="Inverse regularisation of the content model: lower "
-                            "trusts site-specific tokens less.")
-    ] = 1.0,
+        float | None, typer.Option(help="Inverse regularisation of the content model: lower "
+                                   "trusts site-specific tokens less [default: the "
+                                   "shipped recipe's, train.CONTENT_C].")
+    ] = None,
     min_sites: Annotated[
-        int, typer.Option(help="The content model only learns class tokens, words and "
-                          "heading words seen on at least this many sites (1: all).")
-    ] = 1,
+        int | None, typer.Option(help="The content model only learns class tokens, words "
+                                 "and heading words seen on at least this many sites "
+                                 "(1: all) [default: train.MIN_SITES].")
+    ] = None,
     memory_c: Annotated[
-        float, typer.Option(help="With --min-sites > 1: fit the features left out of the "
-                            "content model on what it gets wrong, at this inverse "
-                            "regularisation, so training sites keep their own quirks "
-                            "while new sites are scored by site-wide features (0: off).")
-    ] = 0.0,
+        float | None, typer.Option(help="With --min-sites > 1: fit the features left out "
+                                   "of the content model on what it gets wrong, at this "
+                                   "inverse regularisation, so training sites keep their "
+                                   "own quirks while new sites are scored by site-wide "
+                                   "features (0: off) [default: train.MEMORY_C, off].")
+    ] = None,
 ) -> None:
     """Train a model from training_data/ (+ corpora), report held-out-site metrics, save it."""
     from . import train as train_mod
 
     evaluator = train_mod.evaluate_held_out if page_metrics else None
     output = output or train_mod.REPO / "models" / "default.joblib"
-    if content_c <= 0 or min_sites < 1 or memory_c < 0:
+    if ((content_c is not None and content_c <= 0) or (min_sites is not None and min_sites < 1)
+            or (memory_c is not None and memory_c < 0)):
         raise typer.BadParameter("--content-c must be > 0, --min-sites >= 1, --memory-c >= 0")
+    recipe = {
+        "content_c": train_mod.CONTENT_C if content_c is None else content_c,
+        "min_sites": train_mod.MIN_SITES if min_sites is None else min_sites,
+        "memory_c": train_mod.MEMORY_C if memory_c is None else (memory_c or None),
+    }
     train_mod.train(corpus or None, labels or None, output, seed=seed, n_jobs=jobs,
-                    evaluate_pages=evaluator, cache_dir=cache, content_c=content_c,
-                    min_sites=min_sites, memory_c=memory_c or None)  # fmt: skip
+                    evaluate_pages=evaluator, cache_dir=cache, **recipe)  # fmt: skip
 
 
 @app.command("import-labels")

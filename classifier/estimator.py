@@ -28,7 +28,8 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, C: float = 1.0, kind_C: float = 1.0, max_iter: int = 300,
                  random_state: int = 0, balance: float = 0.5,
-                 content_features: Any = None, memory_C: float | None = None) -> None:  # fmt: skip
+                 content_features: Any = None, memory_C: float | None = None,
+                 tol: float = 1e-4) -> None:  # fmt: skip
         self.balance = balance  # weight a kind by (rarity ** balance): 0 none, 1 full
         # columns the content model may use (bool mask; None: all): the others get a
         # zero weight there, while the kind model still sees them
@@ -39,6 +40,7 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
         self.C = C
         self.kind_C = kind_C
         self.max_iter = max_iter
+        self.tol = tol  # lbfgs stops at this gradient tolerance or at max_iter
         self.random_state = random_state
 
     def fit(
@@ -60,7 +62,7 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
             # a zeroed column gets exactly zero weight under the L2 penalty
             Xc = X @ sp.diags(np.asarray(self.content_features, dtype=np.float64))
         self.main_ = LogisticRegression(
-            C=self.C, max_iter=self.max_iter, random_state=self.random_state
+            C=self.C, max_iter=self.max_iter, tol=self.tol, random_state=self.random_state
         ).fit(Xc, is_content.astype(int), sample_weight=sample_weight)
         if self.content_features is not None and self.memory_C is not None:
             self._fit_memory(X, Xc, is_content, sample_weight)
@@ -73,7 +75,8 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
             top = max(mass.values())
             balance = np.array([(top / mass[k]) ** self.balance for k in yo])
             self.kind_ = LogisticRegression(
-                C=self.kind_C, max_iter=self.max_iter, random_state=self.random_state
+                C=self.kind_C, max_iter=self.max_iter, tol=self.tol,
+                random_state=self.random_state,
             ).fit(X[other], yo, sample_weight=wo * balance)
         else:
             self.kind_ = None
@@ -99,7 +102,8 @@ class BlockClassifier(ClassifierMixin, BaseEstimator):
         own = X @ sp.diags((~mask).astype(np.float64))
         Xm = sp.hstack([own, sp.csr_matrix(logit[:, None] / scale)]).tocsr()
         memory = LogisticRegression(
-            C=self.memory_C, max_iter=self.max_iter, random_state=self.random_state
+            C=self.memory_C, max_iter=self.max_iter, tol=self.tol,
+            random_state=self.random_state,
         ).fit(Xm, is_content.astype(int), sample_weight=sample_weight)
         a = memory.coef_[0, -1] / scale
         coef = np.where(mask, a * self.main_.coef_[0], memory.coef_[0, :-1])
