@@ -41,6 +41,7 @@ from lxml import etree
 
 from .clean import Cleaner
 from .decode import parse, to_text
+from .evaluate import load_gold
 from .labels import fingerprint, load_stored_labels
 from .model import LABELS
 from .report import BASE_CSS, LABEL_COLOURS, block_html, esc, legend_html
@@ -64,12 +65,9 @@ class PageKey:
 
 
 def _gold_ids(corpus_dir: Path, cache: dict[Path, set[str]]) -> set[str]:
+    """The page ids `classifier train` can take labels for (read once per corpus)."""
     if corpus_dir not in cache:
-        ids: set[str] = set()
-        for line in (corpus_dir / "gold.jsonl").read_text(encoding="utf-8").split("\n"):
-            if line.strip():
-                ids.add(str(json.loads(line).get("id")))
-        cache[corpus_dir] = ids
+        cache[corpus_dir] = {str(r["id"]) for r in load_gold(corpus_dir)}
     return cache[corpus_dir]
 
 
