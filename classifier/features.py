@@ -96,7 +96,8 @@ _NEIGHBOURS = (-2, -1, 1, 2)
 DENSE = OWN + (
     "pos", "rel_len", "share", "long", "in_best", "best_dist", "before_best", "after_best",
     "best_common", "win_len", "win_link", "grp_n", "grp_words", "grp_link", "grp_end",
-    "link_x_words", "title_share", "title_cover", "box_donate", "box_related", "box_counter",
+    "grp_items", "link_x_words", "title_share", "title_cover", "box_donate", "box_related",
+    "box_counter",
 ) + tuple(
     f"n{off:+d}_{k}" for off in _NEIGHBOURS
     for k in (("len", "link", "end", "none") + (("best",) if abs(off) == 1 else ()))
@@ -441,6 +442,16 @@ def _group_stats(blocks: Sequence[Block], dense: np.ndarray) -> None:
     size = np.bincount(group).astype(float)
     col = _COL
     dense[:, col["grp_n"]] = np.log1p(size[group] - 1) / 4.0
+    # How many items the group's blocks are spread over (distinct (group, parent)
+    # pairs): a story's paragraphs share one parent, while comments, forum posts and
+    # teaser cards each sit in an item of their own.
+    items: dict[tuple[int, str], None] = {}
+    for i, b in enumerate(blocks):
+        items[(int(group[i]), b.xpath.rsplit("/", 1)[0])] = None
+    per_group = np.bincount(
+        np.fromiter((g for g, _ in items), dtype=np.int64, count=len(items)), minlength=len(size)
+    ).astype(float)
+    dense[:, col["grp_items"]] = np.log1p(per_group[group] - 1) / 4.0
     for name, own in (("grp_words", "words"), ("grp_link", "link_density"),
                       ("grp_end", "ends_sentence")):  # fmt: skip
         v = dense[:, col[own]]

@@ -224,6 +224,25 @@ def test_group_stats_tell_a_headline_list_from_a_menu():
     assert col["grp_end"][at["story"]] == 1.0
 
 
+def test_group_items_tell_comments_from_a_story():
+    """A story's paragraphs share one parent; each comment's byline and text sit in
+    boxes of their own (one group of 12 blocks over 12 parents), so grp_items is high
+    for the comments and 0 for the story."""
+    words = "Readers wrote in about the flood barrier and what it will cost the town. "
+    story = "".join(f"<p>{i} {words}{words}</p>" for i in range(4))
+    comments = "".join(f"<div class='c'><div class='who'><p>by reader{i} on May {i}</p>"
+                       f"</div><div class='body'><p>{i} {words}</p></div></div>"
+                       for i in range(6))  # fmt: skip
+    html = (f"<html><body><div><article>{story}</article></div>"
+            f"<div><section>{comments}</section></div></body></html>")
+    blocks = segment(parse(html.encode()))
+    items = F.extract(blocks).dense[:, F.DENSE.index("grp_items")]
+    is_comment = [b.xpath.count("section") > 0 for b in blocks]
+    assert sum(is_comment) == 12 and len(blocks) == 16
+    for b, v, c in zip(blocks, items, is_comment, strict=True):
+        assert v == pytest.approx(np.log1p(11) / 4 if c else 0.0), b.text
+
+
 def test_main_container_of_a_page_that_wraps_every_paragraph_in_its_own_section():
     """A template that puts each paragraph in section > div > p leaves no parent or
     grandparent with more than one paragraph; the container holding them all must
