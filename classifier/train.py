@@ -9,6 +9,7 @@ model memorised never inflates its test score. Same data + same seed -> same mod
 from __future__ import annotations
 
 import contextlib
+import functools
 import gzip
 import hashlib
 import json
@@ -421,6 +422,21 @@ def fit_kind_reviser(
     )
 
 
+def _quiet_lbfgs(fit: Callable[..., Model]) -> Callable[..., Model]:
+    """Run `fit` without ConvergenceWarnings: lbfgs reaching max_iter before TOL is
+    expected (the content model usually takes all 500 iterations), and fit_model logs
+    the count once instead of a warning per fit."""
+
+    @functools.wraps(fit)
+    def quiet(*args: object, **kwargs: object) -> Model:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return fit(*args, **kwargs)
+
+    return quiet
+
+
+@_quiet_lbfgs
 def fit_model(
     names: list[str],
     X: sp.csr_matrix,
@@ -439,29 +455,6 @@ def fit_model(
     by a model fitted on the other. The content model learns only from features seen
     on `min_sites` of the fitting rows' sites (see site_wide).
     """
-    # lbfgs reaching max_iter before TOL is expected (the content model usually takes
-    # all 500 iterations): one log line says so instead of a warning per fit
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model = _fit_model(names, X, meta, rows, seed, log, min_sites, content_c, memory_c)
-    clf = model.pipeline.named_steps["clf"]
-    log(f"content model: {int(clf.main_.n_iter_[0])} lbfgs iterations (tol {TOL}, "
-        f"max {clf.max_iter})")
-    return model
-
-
-def _fit_model(
-    names: list[str],
-    X: sp.csr_matrix,
-    meta: pd.DataFrame,
-    rows: np.ndarray,
-    seed: int,
-    log: Callable[[str], None],
-    min_sites: int = MIN_SITES,
-    content_c: float = CONTENT_C,
-    memory_c: float | None = MEMORY_C,
-) -> Model:
-    """fit_model without the warning filter."""
     y = meta["label"].to_numpy()
     kw = kind_weights(meta)
     sw = sample_weights(meta)
@@ -499,6 +492,8 @@ def _fit_model(
     if kinds:
         X3 = page_kind_context(k_oof[rows], meta[rows])
         kind_reviser = fit_kind_reviser(X3, meta[rows], seed)
+    log(f"content model: {int(clf.main_.n_iter_[0])} lbfgs iterations (tol {TOL}, "
+        f"max {clf.max_iter})")
     return Model(pipe, reviser=reviser, kind_reviser=kind_reviser)
 
 
