@@ -385,7 +385,7 @@ def extract(blocks: Sequence[Block], title: str = "") -> PageFeatures:
     dense[:, col["win_len"]] = (cl[hi] - cl[lo]) / (hi - lo)
     dense[:, col["win_link"]] = (ck[hi] - ck[lo]) / (hi - lo)
 
-    _group_stats(blocks, dense)
+    _group_stats(blocks, parent, dense)
 
     bags = [(b.ancestor_tags, b.own_tokens, b.parent_tokens, b.ancestor_tokens) for b in blocks]
     dense[long_rows, col["long"]] = 1.0
@@ -422,7 +422,7 @@ _INDEX = re.compile(r"\[\d+\]")
 GROUP_STEPS = 3  # the last steps of an xpath whose indices a repeated item may differ in
 
 
-def _group_stats(blocks: Sequence[Block], dense: np.ndarray) -> None:
+def _group_stats(blocks: Sequence[Block], parent: np.ndarray, dense: np.ndarray) -> None:
     """Fill the grp_* columns: what the block's repeated-structure group looks like.
 
     Blocks whose xpaths match once the indices of their last GROUP_STEPS steps are
@@ -430,7 +430,7 @@ def _group_stats(blocks: Sequence[Block], dense: np.ndarray) -> None:
     entries, a teaser list's cards. The group's size, words, links and sentence ends
     tell a headline list (several words, all linked) from a menu (one or two words,
     linked) and from prose (long, unlinked); a linear model cannot build that from
-    the block's own figures alone.
+    the block's own figures alone. `parent` is each block's parent element id.
     """
     n = len(blocks)
     keys: dict[str, int] = {}
@@ -445,12 +445,9 @@ def _group_stats(blocks: Sequence[Block], dense: np.ndarray) -> None:
     # How many items the group's blocks are spread over (distinct (group, parent)
     # pairs): a story's paragraphs share one parent, while comments, forum posts and
     # teaser cards each sit in an item of their own.
-    items: dict[tuple[int, str], None] = {}
-    for i, b in enumerate(blocks):
-        items[(int(group[i]), b.xpath.rsplit("/", 1)[0])] = None
-    per_group = np.bincount(
-        np.fromiter((g for g, _ in items), dtype=np.int64, count=len(items)), minlength=len(size)
-    ).astype(float)
+    width = int(parent.max()) + 1
+    pairs = np.unique(group * width + parent)
+    per_group = np.bincount(pairs // width, minlength=len(size)).astype(float)
     dense[:, col["grp_items"]] = np.log1p(per_group[group] - 1) / 4.0
     for name, own in (("grp_words", "words"), ("grp_link", "link_density"),
                       ("grp_end", "ends_sentence")):  # fmt: skip
