@@ -38,6 +38,7 @@ from .estimator import BlockClassifier
 from .evaluate import load_gold, non_content_dropped
 from .features import context_features, extract, kind_context_features
 from .labels import (
+    ALIGNED_SOURCES,
     StoredLabel,
     apply_stored,
     load_stored_labels,
@@ -329,7 +330,7 @@ def complete_pages(meta: pd.DataFrame) -> np.ndarray:
 
 def kind_weights(meta: pd.DataFrame) -> np.ndarray:
     """Trust in each row's kind label: full for hand/authored/annotated, low for aligned."""
-    aligned = (meta["source"] == "gold-aligned").to_numpy()
+    aligned = meta["source"].isin(ALIGNED_SOURCES).to_numpy()
     label = meta["label"].to_numpy()
     return np.select(
         [aligned & (label == "boilerplate"), aligned & (label == "content")],
@@ -412,7 +413,7 @@ def fit_kind_reviser(
     pass already was.
     """
     y = meta["label"].to_numpy()
-    aligned = (meta["source"] == "gold-aligned").to_numpy()
+    aligned = meta["source"].isin(ALIGNED_SOURCES).to_numpy()
     w = np.where(aligned & (y == "boilerplate"), KIND_REVISER_ALIGNED, kind_weights(meta))
     rows = pd.notna(y) & (y != "content") & (w > 0)
     if len(set(y[rows])) < 2:
