@@ -4,8 +4,9 @@ Corpus pages come with gold article text, not block labels, so a block's label i
 derived by aligning its words with the gold (like dragnet): most of its 4-word
 shingles in the gold `body` -> content, almost none -> boilerplate, in between ->
 unknown (left out of training). Pages with only `with`/`without` snippets label the
-blocks that hold a snippet. Hand labels stored in ``training_data/labels/*.jsonl`` are
-keyed by block fingerprint (never by text) and override the aligned ones.
+blocks that hold a snippet. Labels stored in ``training_data/labels/*.jsonl`` (by hand,
+or corrections where a gold breaks LABELS.md) are keyed by block fingerprint (never by
+text) and override the aligned ones.
 """
 
 from __future__ import annotations
@@ -59,10 +60,6 @@ def align_body(blocks: Sequence[Block], body: str) -> list[str | None]:
     gold_tokens = _WORD.findall(body.lower())
     gold = set(_shingles(gold_tokens))
     gold_text = " " + " ".join(gold_tokens) + " "
-    # a short block is gold content when it is a line of the gold (a heading, a list
-    # item); found only inside a gold sentence, a menu item like "Docker Engine" proves
-    # nothing
-    gold_lines = {" ".join(_WORD.findall(line.lower())) for line in body.splitlines()}
     out: list[str | None] = []
     for b in blocks:
         tokens = _WORD.findall(b.text.lower())
@@ -71,11 +68,11 @@ def align_body(blocks: Sequence[Block], body: str) -> list[str | None]:
             frac = sum(1 for s in sh if s in gold) / len(sh)
             out.append("content" if frac >= 0.5 else "boilerplate" if frac <= 0.2 else None)
         elif tokens:
-            joined = " ".join(tokens)
-            if (" " + joined + " ") not in gold_text:
+            found = (" " + " ".join(tokens) + " ") in gold_text
+            if not found:
                 out.append("boilerplate")
             else:  # a one-word block found in the gold proves little
-                out.append("content" if len(tokens) >= 2 and joined in gold_lines else None)
+                out.append("content" if len(tokens) >= 2 else None)
         else:
             out.append(None)
     return out

@@ -604,7 +604,7 @@ def train(
         if not Path(p).exists():
             log(f"skipping labels {p}: not found")
     stored = load_stored_labels([p for p in label_paths if Path(p).exists()])
-    log(f"pages: {used}; stored hand labels: {len(stored)}")
+    log(f"pages: {used}; stored labels: {len(stored)}")
     if not specs:
         raise ValueError("no training pages: training_data/pages is empty and no corpus found")
 
