@@ -78,6 +78,30 @@ _COUNTER_STEMS = re.compile(
     r"view|visit|read|hit|share|like|comment|review|aufrufe|gelesen|vues|lecturas|"
     r"kommentare|replies"
 )
+# The heading of a reader-comment section ("45 comments", "3 Responses to ...",
+# "Leave a Reply", "Kommentare"), matched against a short block's lower-cased text.
+_THREAD = re.compile(
+    r"^\W*(\d[\d,.]*\s*(comments?|responses?|thoughts on|kommentare?|commentaires?|"
+    r"comentarios?|commenti|reacties)|(reader |user )?comments|responses to|"
+    r"leserkommentare|kommentare|commentaires|comentarios|commenti|reacties|"
+    r"leave a (reply|comment)|post a comment|join the (discussion|conversation)|"
+    r"schreibe? einen kommentar|laissez? un commentaire|deja (un|tu) comentario|"
+    r"lascia un commento)\b"
+)
+_THREAD_WORDS = frozenset({
+    "comment", "comments", "responses", "response", "thoughts", "kommentar", "kommentare",
+    "leserkommentare", "commentaire", "commentaires", "comentario", "comentarios",
+    "commenti", "commento", "reacties", "leave", "post", "join", "schreibe", "schreib",
+    "laisser", "laissez", "deja", "lascia",
+})  # fmt: skip
+THREAD_WORDS_MAX = 10  # a comments heading is short
+# "Comments: 28" in a post's byline counts comments, it does not open them
+_THREAD_COUNT = re.compile(r"comments?\W*\d")
+
+
+def _is_thread_head(b: Block) -> bool:
+    low = b.text.lower()
+    return bool(_THREAD.match(low)) and (b.tag in HEADINGS or not _THREAD_COUNT.search(low))
 _RELATED_WORDS = frozenset({
     "related", "read", "see", "you", "most", "trending", "more", "recommended", "further",
     "weitere", "lesen", "mehr", "à", "lire", "voir", "artículos", "te", "previous", "next",
@@ -97,7 +121,7 @@ DENSE = OWN + (
     "pos", "rel_len", "share", "long", "in_best", "best_dist", "before_best", "after_best",
     "best_common", "win_len", "win_link", "grp_n", "grp_words", "grp_link", "grp_end",
     "grp_items", "link_x_words", "title_share", "title_cover", "box_donate", "box_related",
-    "box_counter",
+    "box_counter", "in_thread",
 ) + tuple(
     f"n{off:+d}_{k}" for off in _NEIGHBOURS
     for k in (("len", "link", "end", "none") + (("best",) if abs(off) == 1 else ()))
@@ -296,6 +320,7 @@ def extract(blocks: Sequence[Block], title: str = "") -> PageFeatures:
     names: list[list[str]] = []
     heading_names: tuple[str, ...] = ()
     heading_at = -100
+    thread_heads: list[int] = []
     chunk_words: list[list[str]] = []
     title_words = frozenset(_WORD.findall(title.lower()))
     share_col, cover_col = _COL["title_share"], _COL["title_cover"]
@@ -333,6 +358,9 @@ def extract(blocks: Sequence[Block], title: str = "") -> PageFeatures:
         if b.tag in HEADINGS or (len(words) <= 6 and b.text.rstrip().endswith(":")):
             heading_names = prefixed("sect=", tuple(dict.fromkeys(words[:6])))
             heading_at = i
+        if (len(words) <= THREAD_WORDS_MAX and not _THREAD_WORDS.isdisjoint(words)
+                and 2 * b.link_chars < len(b.text) and _is_thread_head(b)):  # fmt: skip
+            thread_heads.append(i)
     _own_stats(counts, word_lens, dense)
     lens = counts[:, _COUNTS.index("chars")].copy()
     cues = counts[:, _COUNTS.index("cue_donate") :].copy()
@@ -386,6 +414,7 @@ def extract(blocks: Sequence[Block], title: str = "") -> PageFeatures:
     dense[:, col["win_link"]] = (ck[hi] - ck[lo]) / (hi - lo)
 
     _group_stats(blocks, parent, dense)
+    _thread(blocks, thread_heads, dense[:, col["in_thread"]])
 
     bags = [(b.ancestor_tags, b.own_tokens, b.parent_tokens, b.ancestor_tokens) for b in blocks]
     dense[long_rows, col["long"]] = 1.0
@@ -454,6 +483,27 @@ def _group_stats(blocks: Sequence[Block], parent: np.ndarray, dense: np.ndarray)
         v = dense[:, col[own]]
         dense[:, col[name]] = (np.bincount(group, weights=v) / size)[group]
     dense[:, col["link_x_words"]] = dense[:, col["link_density"]] * dense[:, col["words"]]
+
+
+def _thread(blocks: Sequence[Block], heads: list[int], out: np.ndarray) -> None:
+    """Mark the blocks of reader-comment sections: from a comments heading on, while
+    they stay inside the heading's grandparent element (the section holding heading
+    and comments).
+
+    Comments look like prose and often share the article's container path; their class
+    names say "comment" only on some sites, their heading says it on most.
+    """
+    n = len(blocks)
+    done = -1
+    for h in heads:
+        if h <= done:
+            continue
+        prefix = blocks[h].xpath.rsplit("/", 2)[0] + "/"
+        i = h
+        while i < n and blocks[i].xpath.startswith(prefix):
+            out[i] = 1.0
+            i += 1
+        done = i - 1
 
 
 def page_features(blocks: Sequence[Block], title: str = "") -> list[dict[str, float]]:

@@ -243,6 +243,46 @@ def test_group_items_tell_comments_from_a_story():
         assert v == pytest.approx(np.log1p(11) / 4 if c else 0.0), b.text
 
 
+def test_in_thread_marks_a_comment_section_opened_by_its_heading():
+    """Comments without a "comment" class: the "3 Comments" heading opens the section
+    (its grandparent element), so its blocks are marked until the section ends; the
+    story before it, the sidebar after it and a byline's "Comments: 3" counter are not."""
+    words = "Readers wrote in about the flood barrier and what it will cost the town. "
+    story = "<p>Posted by Ann | Comments: 3</p>" + "".join(
+        f"<p>{i} {words}{words}</p>" for i in range(3))
+    comments = "".join(f"<div><p>by reader{i}</p><p>{i} {words}</p></div>" for i in range(3))
+    html = (f"<html><body><div id='main'><article>{story}</article>"
+            f"<div><div><h3>3 Comments</h3><p>Comments are moderated.</p></div>{comments}"
+            f"</div></div><aside><p>About this blog and its authors, since 2004.</p></aside>"
+            "</body></html>")  # fmt: skip
+    blocks = segment(parse(html.encode()))
+    mark = F.extract(blocks).dense[:, F.DENSE.index("in_thread")]
+    got = [b.text[:10] for b, m in zip(blocks, mark, strict=True) if m]
+    assert got == ["3 Comments", "Comments a", "by reader0", "0 Readers ", "by reader1",
+                   "1 Readers ", "by reader2", "2 Readers "]  # fmt: skip
+
+
+def test_thread_heading_patterns():
+    """Section headings in several languages count; a linked count, a byline counter,
+    a story heading that merely mentions comments, and a forum's "Replies" do not."""
+    def head(text: str, tag: str = "p", link: bool = False) -> bool:
+        inner = f"<a href='#c'>{text}</a>" if link else text
+        html = f"<html><body><{tag}>{inner}</{tag}><p>{words}</p></body></html>"
+        blocks = segment(parse(html.encode()))
+        return bool(F.extract(blocks).dense[0, F.DENSE.index("in_thread")])
+
+    words = "Readers wrote in about the flood barrier and what it will cost the town."
+
+    for text in ("45 comments", "3 Responses to “Flood barrier”", "Leave a Reply",
+                 "Kommentare", "12 commentaires", "Comentarios (4)", "Comments"):  # fmt: skip
+        assert head(text), text
+    assert head("Comments (12)", tag="h3")
+    for text in ("Comments: 28", "comments (0) October 25th", "Replies",
+                 "Why comments sections are closing", "Comment is free"):  # fmt: skip
+        assert not head(text), text
+    assert not head("5 Comments", link=True)
+
+
 def test_main_container_of_a_page_that_wraps_every_paragraph_in_its_own_section():
     """A template that puts each paragraph in section > div > p leaves no parent or
     grandparent with more than one paragraph; the container holding them all must
