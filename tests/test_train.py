@@ -158,7 +158,7 @@ def test_corpus_pages_and_stored_labels_are_used(tmp_path, tiny_corpus):
     assert by["tiny / hand / donation_appeal"] == 1
     assert by["tiny / gold-aligned / content"] >= 5
     assert by["tiny / gold-aligned / boilerplate"] >= 5
-    assert any("stored hand labels: 1" in line for line in run.logs)
+    assert any("stored labels: 1" in line for line in run.logs)
 
 
 def test_card_min_df_is_the_one_applied(trained):
