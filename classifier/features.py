@@ -97,11 +97,6 @@ _THREAD_WORDS = frozenset({
 THREAD_WORDS_MAX = 10  # a comments heading is short
 # "Comments: 28" in a post's byline counts comments, it does not open them
 _THREAD_COUNT = re.compile(r"comments?\W*\d")
-
-
-def _is_thread_head(b: Block) -> bool:
-    low = b.text.lower()
-    return bool(_THREAD.match(low)) and (b.tag in HEADINGS or not _THREAD_COUNT.search(low))
 _RELATED_WORDS = frozenset({
     "related", "read", "see", "you", "most", "trending", "more", "recommended", "further",
     "weitere", "lesen", "mehr", "à", "lire", "voir", "artículos", "te", "previous", "next",
@@ -358,8 +353,9 @@ def extract(blocks: Sequence[Block], title: str = "") -> PageFeatures:
         if b.tag in HEADINGS or (len(words) <= 6 and b.text.rstrip().endswith(":")):
             heading_names = prefixed("sect=", tuple(dict.fromkeys(words[:6])))
             heading_at = i
-        if (len(words) <= THREAD_WORDS_MAX and not _THREAD_WORDS.isdisjoint(words)
-                and 2 * b.link_chars < len(b.text) and _is_thread_head(b)):  # fmt: skip
+        # the word-set check first: the regexes run on a few blocks a page
+        short = len(words) <= THREAD_WORDS_MAX
+        if short and not _THREAD_WORDS.isdisjoint(words) and _is_thread_head(b):
             thread_heads.append(i)
     _own_stats(counts, word_lens, dense)
     lens = counts[:, _COUNTS.index("chars")].copy()
@@ -483,6 +479,15 @@ def _group_stats(blocks: Sequence[Block], parent: np.ndarray, dense: np.ndarray)
         v = dense[:, col[own]]
         dense[:, col[name]] = (np.bincount(group, weights=v) / size)[group]
     dense[:, col["link_x_words"]] = dense[:, col["link_density"]] * dense[:, col["words"]]
+
+
+def _is_thread_head(b: Block) -> bool:
+    """A comments heading (see _THREAD), not a link to the comments ("5 Comments" in a
+    teaser) nor a byline's count ("Comments: 28") unless it is a heading element."""
+    if 2 * b.link_chars >= len(b.text):
+        return False
+    low = b.text.lower()
+    return bool(_THREAD.match(low)) and (b.tag in HEADINGS or not _THREAD_COUNT.search(low))
 
 
 def _thread(blocks: Sequence[Block], heads: list[int], out: np.ndarray) -> None:

@@ -666,8 +666,8 @@ def train(
             "count": len(names),
             "families": "own text stats, words of short blocks, tag, class/id tokens "
             "(own/parent/ancestors/inline), neighbours, nearest heading, main-container, "
-            "repeated-structure group, page-title match, cue words of the block's box "
-            "(kind model only)",
+            "repeated-structure group, page-title match, reader-comment section, cue "
+            "words of the block's box (kind model only)",
             "min_df": min_df,
             "min_sites": min_sites,
         },

@@ -265,13 +265,13 @@ def test_in_thread_marks_a_comment_section_opened_by_its_heading():
 def test_thread_heading_patterns():
     """Section headings in several languages count; a linked count, a byline counter,
     a story heading that merely mentions comments, and a forum's "Replies" do not."""
+    words = "Readers wrote in about the flood barrier and what it will cost the town."
+
     def head(text: str, tag: str = "p", link: bool = False) -> bool:
         inner = f"<a href='#c'>{text}</a>" if link else text
         html = f"<html><body><{tag}>{inner}</{tag}><p>{words}</p></body></html>"
         blocks = segment(parse(html.encode()))
         return bool(F.extract(blocks).dense[0, F.DENSE.index("in_thread")])
-
-    words = "Readers wrote in about the flood barrier and what it will cost the town."
 
     for text in ("45 comments", "3 Responses to “Flood barrier”", "Leave a Reply",
                  "Kommentare", "12 commentaires", "Comentarios (4)", "Comments"):  # fmt: skip
