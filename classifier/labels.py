@@ -25,6 +25,8 @@ _WORD = re.compile(r"\w+")
 SOURCES = ("gold-aligned", "gold-corrected", "hand", "rule-reviewed", "authored")
 # labels derived from the corpus gold (a correction keeps that trust; see train.kind_weights)
 ALIGNED_SOURCES = ("gold-aligned", "gold-corrected")
+# labels a person made or checked: they count TRUSTED_WEIGHT in training (train.py)
+TRUSTED_SOURCES = ("hand", "authored", "rule-reviewed")
 
 
 def project_root() -> Path:

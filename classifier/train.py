@@ -39,6 +39,7 @@ from .evaluate import load_gold, non_content_dropped
 from .features import context_features, extract, kind_context_features
 from .labels import (
     ALIGNED_SOURCES,
+    TRUSTED_SOURCES,
     StoredLabel,
     apply_stored,
     load_stored_labels,
@@ -342,7 +343,7 @@ def kind_weights(meta: pd.DataFrame) -> np.ndarray:
 
 def sample_weights(meta: pd.DataFrame) -> np.ndarray:
     """Weight in the content decision: hand and authored labels count TRUSTED_WEIGHT."""
-    trusted = meta["source"].isin(["hand", "authored", "rule-reviewed"]).to_numpy()
+    trusted = meta["source"].isin(TRUSTED_SOURCES).to_numpy()
     return np.where(trusted, TRUSTED_WEIGHT, 1.0)
 
 
@@ -631,7 +632,7 @@ def train(
         # gold alignment calls every unlabelled appeal or related box "boilerplate";
         # picked blocks and whole pages are reported apart (see complete_pages)
         complete = complete_pages(meta)[rows]
-        hand = meta["source"].isin(["hand", "authored", "rule-reviewed"]).to_numpy()[rows]
+        hand = meta["source"].isin(TRUSTED_SOURCES).to_numpy()[rows]
         hand &= ~complete
         if hand.any():
             metrics["hand_labelled_site_disjoint_test"] = block_report(y[rows][hand], pred[hand])
