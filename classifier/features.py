@@ -85,7 +85,7 @@ _THREAD = re.compile(
     r"comentarios?|commenti|reacties)|(reader |user )?comments|responses to|"
     r"leserkommentare|kommentare|commentaires|comentarios|commenti|reacties|"
     r"leave a (reply|comment)|post a comment|join the (discussion|conversation)|"
-    r"schreibe? einen kommentar|laissez? un commentaire|deja (un|tu) comentario|"
+    r"schreibe? einen kommentar|laiss(er|ez) un commentaire|deja (un|tu) comentario|"
     r"lascia un commento)\b"
 )
 _THREAD_WORDS = frozenset({

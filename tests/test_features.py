@@ -273,8 +273,16 @@ def test_thread_heading_patterns():
         blocks = segment(parse(html.encode()))
         return bool(F.extract(blocks).dense[0, F.DENSE.index("in_thread")])
 
+    # one heading per alternative of _THREAD, so that _THREAD_WORDS (the cheap check
+    # run first) cannot silently fall out of step with it
     for text in ("45 comments", "3 Responses to “Flood barrier”", "Leave a Reply",
-                 "Kommentare", "12 commentaires", "Comentarios (4)", "Comments"):  # fmt: skip
+                 "Kommentare", "12 commentaires", "Comentarios (4)", "Comments",
+                 "12 thoughts on “Flood barrier”", "Reader comments", "Responses to this post",
+                 "Leserkommentare", "Commenti", "Reacties", "Leave a comment",
+                 "Post a comment", "Join the discussion", "Join the conversation",
+                 "Schreibe einen Kommentar", "Laisser un commentaire", "Deja un comentario",
+                 "Lascia un commento", "3 Kommentare", "2 commenti", "5 reacties",
+                 "1 comentario", "User comments"):  # fmt: skip
         assert head(text), text
     assert head("Comments (12)", tag="h3")
     for text in ("Comments: 28", "comments (0) October 25th", "Replies",
