@@ -258,9 +258,7 @@ def named(prefix: str, tokens: tuple[str, ...] | frozenset[str]) -> dict[str, fl
 _SIDE_TAGS = frozenset({"footer", "aside", "nav"})
 
 
-def _best_container(
-    blocks: Sequence[Block], parents: Sequence[str], thread: np.ndarray | None = None
-) -> str:
+def _best_container(blocks: Sequence[Block], parents: Sequence[str]) -> str:
     """The xpath of the element whose paragraphs hold the most running text.
 
     Like readability: credit each prose-like block's text to its parent and (half) to
@@ -269,15 +267,11 @@ def _best_container(
     (section > div > p), where no parent or grandparent holds more than one paragraph.
     Text inside <footer>, <aside> or <nav> earns a tenth: on a page whose article is
     short lists, a footer disclaimer would otherwise be the "densest text".
-    Reader comments (`thread`, see _thread) earn nothing: a long thread under a short
-    story would otherwise make its own container, or the page's, the best one.
     """
     scores: dict[str, float] = {}
-    if thread is None:
-        thread = np.zeros(len(blocks))
-    for b, parent, in_thread in zip(blocks, parents, thread, strict=True):
+    for b, parent in zip(blocks, parents, strict=True):
         n = len(b.text)
-        if n < 60 or b.link_density > 0.3 or in_thread:
+        if n < 60 or b.link_density > 0.3:
             continue
         grand = parent.rpartition("/")[0]
         great = grand.rpartition("/")[0]
@@ -378,12 +372,8 @@ def extract(blocks: Sequence[Block], title: str = "") -> PageFeatures:
     parent = np.fromiter((ids.setdefault(p, len(ids)) for p in parents), np.int64, count=n)
     paths = list(ids)
     _box_cues(paths, parent, cues, dense)
-    col = _COL
-    thread = dense[:, col["in_thread"]]
-    _thread(blocks, thread_heads, thread)
-    best = _best_container(blocks, parents, thread)
+    best = _best_container(blocks, parents)
     in_best, common = _container_position(blocks, paths, parent, best)
-    in_best &= thread == 0.0
     # distance (in blocks) to the nearest block inside the best container
     idx = np.arange(n)
     if in_best.any():
@@ -395,6 +385,7 @@ def extract(blocks: Sequence[Block], title: str = "") -> PageFeatures:
     else:
         dist = np.minimum(idx + n, 2 * n - idx)
         first_best, last_best = n, -1
+    col = _COL
     dense[:, col["pos"]] = idx / n
     dense[:, col["rel_len"]] = lens / lens.max()
     dense[:, col["share"]] = lens / lens.sum()
@@ -419,6 +410,7 @@ def extract(blocks: Sequence[Block], title: str = "") -> PageFeatures:
     dense[:, col["win_link"]] = (ck[hi] - ck[lo]) / (hi - lo)
 
     _group_stats(blocks, parent, dense)
+    _thread(blocks, thread_heads, dense[:, col["in_thread"]])
 
     bags = [(b.ancestor_tags, b.own_tokens, b.parent_tokens, b.ancestor_tokens) for b in blocks]
     dense[long_rows, col["long"]] = 1.0

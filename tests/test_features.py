@@ -309,27 +309,6 @@ def test_main_container_of_a_page_that_wraps_every_paragraph_in_its_own_section(
     assert in_best[:12].all() and not in_best[12:].any()
 
 
-def test_a_long_comment_thread_is_not_the_main_container():
-    """Under a short post, a thread of long reader comments holds more text than the
-    story: the story's container must still be the main one, and no comment in it."""
-    story = ("The council voted on Tuesday to keep the harbour ferry running through the "
-             "winter, after a petition signed by four thousand residents. ")  # fmt: skip
-    reply = ("I have taken that ferry every morning for eleven years, and without it my "
-             "commute would double, so thank you to everyone who signed, really. ")  # fmt: skip
-    comments = "".join(f"<div class='c'><p>{reply * 2}{i}</p></div>" for i in range(8))
-    html = (f"<html><body><div id='post'><h1>Ferry saved</h1><p>{story}</p><p>{story}"
-            f"</p></div><div id='talk'><h3>8 Responses to Ferry saved</h3>{comments}"
-            "</div></body></html>")
-    blocks = segment(parse(html))
-    dense = F.extract(blocks).dense
-    thread = dense[:, F.DENSE.index("in_thread")]
-    parents = [b.xpath.rpartition("/")[0] for b in blocks]
-    assert F._best_container(blocks, parents) == "/html/body/div[2]"  # without the marks
-    assert F._best_container(blocks, parents, thread) == "/html/body/div[1]"
-    in_best = dense[:, F.DENSE.index("in_best")]
-    assert in_best[:3].all() and not in_best[3:].any()
-
-
 def test_the_block_that_repeats_the_page_title_is_marked_as_the_headline():
     """The headline repeats the <title> (less the site name); a related story's
     heading shares a word or two at most, and without a title nothing is marked."""
