@@ -95,6 +95,9 @@ _THREAD_WORDS = frozenset({
     "laisser", "laissez", "deja", "lascia",
 })  # fmt: skip
 THREAD_WORDS_MAX = 10  # a comments heading is short
+# ... unless it is a heading element that names the post: WordPress themes print
+# "59 Comments on “<the post's title>”" and "3 thoughts on “…”"
+THREAD_HEADING_MAX = 30
 # "Comments: 28" in a post's byline counts comments, it does not open them
 _THREAD_COUNT = re.compile(r"comments?\W*\d")
 _RELATED_WORDS = frozenset({
@@ -354,7 +357,7 @@ def extract(blocks: Sequence[Block], title: str = "") -> PageFeatures:
             heading_names = prefixed("sect=", tuple(dict.fromkeys(words[:6])))
             heading_at = i
         # the word-set check first: the regexes run on a few blocks a page
-        short = len(words) <= THREAD_WORDS_MAX
+        short = len(words) <= (THREAD_HEADING_MAX if b.tag in HEADINGS else THREAD_WORDS_MAX)
         if short and not _THREAD_WORDS.isdisjoint(words) and _is_thread_head(b):
             thread_heads.append(i)
     _own_stats(counts, word_lens, dense)

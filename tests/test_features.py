@@ -285,6 +285,10 @@ def test_thread_heading_patterns():
                  "1 comentario", "User comments"):  # fmt: skip
         assert head(text), text
     assert head("Comments (12)", tag="h3")
+    # a theme's heading that repeats the post's title is long, but still a heading
+    title = "“The December Comfort Watches 2025, Day Eighteen: Starship Troopers”"
+    assert head(f"59 Comments on {title}", tag="h3")
+    assert not head(f"59 Comments on {title}")
     for text in ("Comments: 28", "comments (0) October 25th", "Replies",
                  "Why comments sections are closing", "Comment is free"):  # fmt: skip
         assert not head(text), text
